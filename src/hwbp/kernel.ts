@@ -1,0 +1,606 @@
+/**
+ * The simulated kernel: tasks, CPUs, and the perf front door to breakpoints. It ties together the
+ * arch profile (validation and encodings), the constraint accounting (may this be reserved?) and the
+ * scheduler (what is installed where, and for how long).
+ *
+ * Lifecycle of a breakpoint, as in the kernel: open reserves a slot (checked before the request is
+ * even parsed, so an invalid request on a full CPU reports ENOSPC), and the reservation lasts until
+ * close, enabled or not; installation into a register happens only while it is eligible on a CPU.
+ * Every public call either succeeds or throws HwbpError having changed nothing.
+ */
+import { arm64Profile } from './arch/arm64';
+import type { ArchProfile, HwInfo } from './arch/profile';
+import { x86Profile } from './arch/x86';
+import { histogramAccounting, type AccountingFactory, type ConstraintAccounting, type SlotRequest } from './constraints';
+import { fail, hex, NoSpaceError } from './errors';
+import type { Breakpoint, TaskRecord } from './model';
+import { PtraceFrontDoor } from './ptrace';
+import { Scheduler, type CpuState } from './scheduler';
+import { buildSnapshot } from './snapshot';
+import {
+  ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, HW_BREAKPOINT_EMPTY, HW_BREAKPOINT_INVALID, HW_BREAKPOINT_R,
+  HW_BREAKPOINT_RW, HW_BREAKPOINT_W, HW_BREAKPOINT_X,
+  type AccessKind, type ArchName, type BreakpointAttr, type BreakpointAttrChanges, type BreakpointType,
+  type EventCounts, type EventState, type EventTarget, type HitHandler, type HitInfo, type HitMatch, type KernelSnapshot,
+} from './types';
+
+export interface KernelOptions {
+  arch?: ArchName;
+  cpus: number;
+  /**
+   * Flexible breakpoints rotate every muxInterval units of simulated time when overcommitted. The
+   * kernel's default is one scheduler tick; ours is 1 unit of whatever clock the caller drives.
+   */
+  muxInterval?: number;
+  /** arm64 only: number of breakpoint (instruction) and watchpoint (data) register pairs, 1–16. */
+  instSlots?: number;
+  dataSlots?: number;
+  /** Swap in another constraint accounting algorithm (for studies and benchmarks). */
+  accounting?: AccountingFactory;
+}
+
+/** Options of a breakpoint that are not part of the perf attribute. */
+export interface OpenOptions {
+  /** Called for every hit, after the hit is counted. */
+  onHit?: HitHandler;
+  /** Who holds it, as shown in snapshots and ENOSPC explanations ("perf", "watch counter", …). */
+  owner?: string;
+}
+
+export interface Task {
+  readonly pid: number;
+  readonly name: string;
+}
+
+export const MAX_CPUS = 65536;
+
+/** A handle on one open breakpoint event (what perf_event_open's file descriptor stands for). */
+export class PerfEvent {
+  /** @internal */
+  constructor(private readonly kernel: Kernel, /** @internal */ readonly bp: Breakpoint) {}
+
+  get id(): number {
+    return this.bp.id;
+  }
+
+  enable(): void {
+    this.kernel.setDisabled(this.bp, false);
+  }
+
+  disable(): void {
+    this.kernel.setDisabled(this.bp, true);
+  }
+
+  modify(changes: BreakpointAttrChanges): void {
+    this.kernel.modifyBreakpoint(this.bp, changes, 'perf');
+  }
+
+  read(): EventCounts {
+    return this.kernel.readCounts(this.bp);
+  }
+
+  close(): void {
+    this.kernel.closeBreakpoint(this.bp);
+  }
+}
+
+/** One CPU-bound breakpoint on every CPU, registered and released as a whole. */
+export class WideBreakpoint {
+  /** @internal */
+  constructor(private readonly kernel: Kernel, readonly id: number, readonly events: readonly PerfEvent[]) {}
+
+  close(): void {
+    for (const ev of this.events) {
+      if (!ev.bp.closed) this.kernel.closeBreakpoint(ev.bp);
+    }
+  }
+}
+
+const TYPE_BY_NAME: Record<BreakpointType, number> = { r: HW_BREAKPOINT_R, w: HW_BREAKPOINT_W, rw: HW_BREAKPOINT_RW, x: HW_BREAKPOINT_X };
+const NAME_BY_TYPE: Record<number, BreakpointType> = { 1: 'r', 2: 'w', 3: 'rw', 4: 'x' };
+const U64_END = 1n << 64n;
+
+export function typeName(type: number): BreakpointType {
+  return NAME_BY_TYPE[type] ?? 'rw';
+}
+
+export class Kernel {
+  readonly arch: ArchName;
+  readonly profile: ArchProfile;
+  /** @internal */ readonly scheduler: Scheduler;
+  /** @internal */ readonly accounting: ConstraintAccounting[];
+  /** @internal */ readonly tasks = new Map<number, TaskRecord>();
+  /** @internal */ readonly breakpoints = new Map<number, Breakpoint>();
+  private readonly handles = new Map<number, PerfEvent>();
+  private readonly ptrace: PtraceFrontDoor;
+  private nextPid = 1;
+  private nextEventId = 1;
+  private nextWideId = 1;
+
+  constructor(options: KernelOptions) {
+    if (options === null || typeof options !== 'object') fail('EINVAL', 'createKernel needs an options object with cpus');
+    const arch = options.arch ?? 'x86_64';
+    if (arch !== 'x86_64' && arch !== 'arm64') fail('EINVAL', `arch ${String(arch)}: use x86_64 or arm64`);
+    if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > MAX_CPUS) {
+      fail('EINVAL', `cpus ${String(options.cpus)}: need an integer from 1 to ${MAX_CPUS}`);
+    }
+    const mux = options.muxInterval ?? 1;
+    if (typeof mux !== 'number' || !Number.isFinite(mux) || mux <= 0) {
+      fail('EINVAL', `muxInterval ${String(mux)}: need a positive number of time units`);
+    }
+    if (arch === 'x86_64' && (options.instSlots !== undefined || options.dataSlots !== undefined)) {
+      fail('EINVAL', 'instSlots/dataSlots: x86_64 always has the four registers DR0–DR3');
+    }
+    this.arch = arch;
+    this.profile = arch === 'x86_64' ? x86Profile : arm64Profile(options.instSlots, options.dataSlots);
+    const factory = options.accounting ?? histogramAccounting;
+    this.accounting = this.profile.classes.map((c) => factory(c.slots, options.cpus));
+    this.scheduler = new Scheduler(this.profile, options.cpus, mux);
+    this.ptrace = new PtraceFrontDoor(this);
+  }
+
+  get cpuCount(): number {
+    return this.scheduler.cpus.length;
+  }
+
+  get muxInterval(): number {
+    return this.scheduler.muxInterval;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tasks and CPUs
+
+  createTask(name?: string): Task {
+    if (name !== undefined && typeof name !== 'string') fail('EINVAL', 'task name must be a string');
+    const pid = this.nextPid++;
+    const record: TaskRecord = {
+      pid, name: name ?? `task${pid}`, alive: true, runningOn: -1, breakpoints: new Set(),
+      ptraceSlots: [null, null, null, null], ptraceDr7: 0, virtualDr6: 0,
+    };
+    this.tasks.set(pid, record);
+    return Object.freeze({ pid, name: record.name });
+  }
+
+  /** The task ends: it leaves its CPU and every breakpoint it holds is released. */
+  exitTask(task: Task | number): void {
+    const t = this.taskOf(task);
+    if (t.runningOn >= 0) this.scheduler.switchTo(this.scheduler.cpus[t.runningOn], null);
+    for (const bp of [...t.breakpoints]) this.closeBreakpoint(bp);
+    t.ptraceSlots.fill(null);
+    t.ptraceDr7 = 0;
+    t.virtualDr6 = 0;
+    t.alive = false;
+    this.tasks.delete(t.pid);
+  }
+
+  /** Run `task` on `cpu` (null: the CPU idles). A task runs on one CPU at a time. */
+  contextSwitch(cpu: number, task: Task | number | null): void {
+    const c = this.cpuOf(cpu);
+    const t = task === null ? null : this.taskOf(task);
+    if (t !== null && t.runningOn >= 0 && t.runningOn !== cpu) {
+      fail('EINVAL', `task ${t.pid} (${t.name}) is running on cpu${t.runningOn}; switch it out there before running it on cpu${cpu}`);
+    }
+    this.scheduler.switchTo(c, t);
+  }
+
+  /** Advance `cpu`'s simulated clock by `elapsed` units (flexible breakpoints rotate as it passes). */
+  tick(cpu: number, elapsed: number): void {
+    const c = this.cpuOf(cpu);
+    if (typeof elapsed !== 'number' || !Number.isFinite(elapsed) || elapsed < 0) {
+      fail('EINVAL', `tick elapsed ${String(elapsed)}: need a finite number of time units >= 0`);
+    }
+    this.scheduler.tick(c, elapsed);
+  }
+
+  runningTask(cpu: number): Task | null {
+    const t = this.cpuOf(cpu).running;
+    return t === null ? null : { pid: t.pid, name: t.name };
+  }
+
+  clock(cpu: number): number {
+    return this.cpuOf(cpu).clock;
+  }
+
+  /** Change the mux interval; the next rotation is re-armed on the new interval. */
+  setMuxInterval(interval: number): void {
+    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) {
+      fail('EINVAL', `muxInterval ${String(interval)}: need a positive number of time units`);
+    }
+    this.scheduler.muxInterval = interval;
+    for (const c of this.scheduler.cpus) {
+      if (c.rotateAt !== Infinity) c.rotateAt = c.clock + interval;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // perf front door
+
+  /** perf_event_open(): pid -1 = no task (CPU-bound), cpu -1 = every CPU; both -1 is EINVAL. */
+  perfEventOpen(attr: BreakpointAttr, target: EventTarget, options: OpenOptions = {}): PerfEvent {
+    if (target === null || typeof target !== 'object') fail('EINVAL', 'target must be { pid, cpu }');
+    const { pid, cpu } = target;
+    if (!Number.isInteger(pid) || pid < -1) fail('EINVAL', `target.pid ${String(pid)}: use a task's pid or -1 for none`);
+    if (!Number.isInteger(cpu) || cpu < -1) fail('EINVAL', `target.cpu ${String(cpu)}: use a CPU number or -1 for all`);
+    if (pid === -1 && cpu === -1) fail('EINVAL', 'target pid -1 with cpu -1: a breakpoint needs a task, a CPU, or both');
+    if (cpu >= this.cpuCount) fail('EINVAL', `target.cpu ${cpu}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    const task = pid === -1 ? null : this.taskOf(pid);
+    const bp = this.openBreakpoint(attr, task, cpu, this.checkOptions(options), null, null);
+    return this.handleOf(bp);
+  }
+
+  /** One CPU-bound breakpoint on every CPU, all or nothing, reserved atomically. */
+  registerWideBreakpoint(attr: BreakpointAttr, options: OpenOptions = {}): WideBreakpoint {
+    const opts = this.checkOptions(options);
+    const req = this.normalizeAttr(attr);
+    const cls = this.profile.classOf(req.type);
+    // Check every CPU before reserving any: a wide request that cannot complete must never hold
+    // slots, not even for a moment, so it can never be the reason another request is refused.
+    for (let c = 0; c < this.cpuCount; c++) {
+      const request: SlotRequest = { pid: -1, cpu: c, pinned: req.pinned, weight: 1 };
+      if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, 'wide ');
+    }
+    const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
+    const wideId = this.nextWideId++;
+    const events: PerfEvent[] = [];
+    for (let c = 0; c < this.cpuCount; c++) {
+      events.push(this.handleOf(this.commitBreakpoint(hw, cls, req.pinned, req.disabled, null, c, opts, null, wideId)));
+    }
+    return new WideBreakpoint(this, wideId, events);
+  }
+
+  /** True while any reservation is counted (every counter of every class is inspected). */
+  isUsed(): boolean {
+    return this.accounting.some((a) => a.isUsed());
+  }
+
+  event(id: number): PerfEvent | undefined {
+    return this.handles.get(id);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // ptrace front door (x86 only)
+
+  /** PTRACE_PEEKUSER at a struct user offset; only u_debugreg[] is simulated. */
+  peekUser(task: Task | number, offset: number): number {
+    return this.ptrace.peek(this.taskOf(task), offset);
+  }
+
+  /** PTRACE_POKEUSER at a struct user offset; only u_debugreg[] is simulated. */
+  pokeUser(task: Task | number, offset: number, value: number): void {
+    this.ptrace.poke(this.taskOf(task), offset, value);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The hot path
+
+  /**
+   * A memory access by whatever runs on `cpu`. Matched only against the registers installed on
+   * that CPU right now. Returns null (allocating nothing) when nothing matched; on a hit, counts it
+   * on every matching breakpoint, calls their handlers and returns the debug exception's details.
+   */
+  access(cpu: number, addr: number, size: number, kind: AccessKind): HitInfo | null {
+    const c = this.scheduler.cpus[cpu];
+    if (c === undefined) fail('EINVAL', `access on cpu ${String(cpu)}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    const n = c.hotCount;
+    if (n === 0) return null;
+    let bit: number;
+    let end: number;
+    if (kind === 'write') { bit = ACCESS_WRITE; end = addr + size; }
+    else if (kind === 'read') { bit = ACCESS_READ; end = addr + size; }
+    else if (kind === 'exec') { bit = ACCESS_EXEC; end = addr + 1; } // execute matches the instruction's first byte
+    else return fail('EINVAL', `access kind ${String(kind)}: use read, write or exec`);
+    let hits = 0;
+    for (let i = 0; i < n; i++) {
+      if ((c.hotMask[i] & bit) !== 0 && addr < c.hotHi[i] && end > c.hotLo[i]) hits |= 1 << i;
+    }
+    if (hits === 0) return null;
+    return this.raise(c, addr, size, kind, hits);
+  }
+
+  /** The debug exception: report, count and dispatch. Only reached on a hit. */
+  private raise(c: CpuState, addr: number, size: number, kind: AccessKind, hits: number): HitInfo {
+    const matches: HitMatch[] = [];
+    const hitBreakpoints: Breakpoint[] = [];
+    let statusBits = 0;
+    for (let i = 0; i < c.hotCount; i++) {
+      if ((hits & (1 << i)) === 0) continue;
+      const bp = c.hotBreakpoint[i]!;
+      const reg = c.hotRegister[i];
+      statusBits |= 1 << reg;
+      hitBreakpoints.push(bp);
+      matches.push({
+        register: reg,
+        registerName: this.profile.classes[c.hotClass[i]].registerNames[reg],
+        eventId: bp.id,
+        ptraceIndex: bp.ptraceIndex,
+      });
+    }
+    c.status = this.profile.status(statusBits);
+    const hit: HitInfo = {
+      cpu: c.index, pid: c.running?.pid ?? null, addr, size, kind, status: c.status, matches, time: c.clock,
+    };
+    for (const bp of hitBreakpoints) {
+      bp.count++;
+      if (bp.ptraceIndex !== null && bp.task !== null) bp.task.virtualDr6 |= 1 << bp.ptraceIndex;
+    }
+    for (const bp of hitBreakpoints) {
+      if (bp.onHit !== null && !bp.closed) bp.onHit(hit);
+    }
+    return hit;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Snapshot
+
+  snapshot(): KernelSnapshot {
+    return buildSnapshot(this);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Internal operations shared by the front doors. Not part of the public API.
+
+  /** @internal */
+  openBreakpoint(
+    attr: BreakpointAttr, task: TaskRecord | null, cpu: number, options: { onHit: HitHandler | null; owner: string },
+    ptraceIndex: number | null, wideId: number | null,
+  ): Breakpoint {
+    const req = this.normalizeAttr(attr);
+    const cls = this.profile.classOf(req.type);
+    const request: SlotRequest = { pid: task?.pid ?? -1, cpu, pinned: req.pinned, weight: 1 };
+    // Reservation is decided before the request is parsed, as in register_perf_hw_breakpoint().
+    if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, '');
+    const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
+    return this.commitBreakpoint(hw, cls, req.pinned, req.disabled, task, cpu, options, ptraceIndex, wideId);
+  }
+
+  private commitBreakpoint(
+    hw: HwInfo, cls: number, pinned: boolean, disabled: boolean, task: TaskRecord | null, cpu: number,
+    options: { onHit: HitHandler | null; owner: string }, ptraceIndex: number | null, wideId: number | null,
+  ): Breakpoint {
+    const request: SlotRequest = { pid: task?.pid ?? -1, cpu, pinned, weight: 1 };
+    this.accounting[cls].add(request);
+    const bp: Breakpoint = {
+      id: this.nextEventId++, owner: options.owner, hw, cls, pinned, disabled, task, cpu, request,
+      onHit: options.onHit, ptraceIndex, wideId, closed: false, count: 0, timeEnabled: 0, timeRunning: 0,
+      eligibleOn: -1, enabledSince: 0, runningSince: 0, register: -1, rotationKey: 0, mark: 0,
+    };
+    if (!pinned) this.scheduler.enqueue(bp);
+    this.breakpoints.set(bp.id, bp);
+    if (task !== null) task.breakpoints.add(bp);
+    else this.scheduler.cpus[cpu].bound.add(bp);
+    this.rescheduleFor(bp);
+    return bp;
+  }
+
+  /** @internal */
+  closeBreakpoint(bp: Breakpoint): void {
+    if (bp.closed) fail('EBADF', `event ${bp.id} is already closed`);
+    this.scheduler.evict(bp);
+    this.accounting[bp.cls].remove(bp.request);
+    bp.closed = true;
+    this.breakpoints.delete(bp.id);
+    this.handles.delete(bp.id);
+    if (bp.task !== null) {
+      bp.task.breakpoints.delete(bp);
+      if (bp.ptraceIndex !== null && bp.task.ptraceSlots[bp.ptraceIndex] === bp) bp.task.ptraceSlots[bp.ptraceIndex] = null;
+    } else {
+      this.scheduler.cpus[bp.cpu].bound.delete(bp);
+    }
+    // The freed register may let a waiting flexible breakpoint in.
+    this.rescheduleFor(bp);
+  }
+
+  /** @internal */
+  setDisabled(bp: Breakpoint, disabled: boolean): void {
+    if (bp.closed) fail('EBADF', `event ${bp.id} is closed`);
+    if (bp.disabled === disabled) return;
+    this.scheduler.evict(bp);
+    bp.disabled = disabled;
+    this.rescheduleFor(bp);
+  }
+
+  /**
+   * modify_user_hw_breakpoint(): parse first; re-reserve only when the slot class changes, and on
+   * failure take the old reservation back so that nothing is lost.
+   * @internal
+   */
+  modifyBreakpoint(bp: Breakpoint, changes: BreakpointAttrChanges, via: 'perf' | 'ptrace'): void {
+    if (bp.closed) fail('EBADF', `event ${bp.id} is closed`);
+    if (changes === null || typeof changes !== 'object') fail('EINVAL', 'modify needs an object of changes');
+    for (const key of Object.keys(changes)) {
+      if (key !== 'type' && key !== 'addr' && key !== 'len' && key !== 'disabled' && key !== 'pinned') {
+        fail('EINVAL', `modify: field ${key} cannot be changed (only type, addr, len and disabled)`);
+      }
+    }
+    if (changes.pinned !== undefined && changes.pinned !== bp.pinned) {
+      fail('EINVAL', `modify: pinned cannot be changed on an open breakpoint (event ${bp.id}); open a new one`);
+    }
+    const req = this.normalizeAttr({
+      type: changes.type ?? bp.hw.type,
+      addr: changes.addr ?? bp.hw.addr,
+      len: changes.len ?? bp.hw.len,
+      pinned: bp.pinned,
+      disabled: changes.disabled ?? bp.disabled,
+      excludeKernel: via === 'ptrace',
+    });
+    const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
+    const cls = this.profile.classOf(req.type);
+    if (cls !== bp.cls) {
+      const from = this.accounting[bp.cls];
+      const to = this.accounting[cls];
+      from.remove(bp.request);
+      if (!to.admits(bp.request)) {
+        from.add(bp.request); // the old reservation was just released, so it always fits again
+        this.throwNoSpace(cls, bp.request, '');
+      }
+      to.add(bp.request);
+    }
+    this.scheduler.evict(bp);
+    bp.hw = hw;
+    bp.cls = cls;
+    bp.disabled = req.disabled;
+    this.rescheduleFor(bp);
+  }
+
+  /** @internal */
+  readCounts(bp: Breakpoint): EventCounts {
+    let enabled = bp.timeEnabled;
+    let running = bp.timeRunning;
+    if (bp.eligibleOn >= 0) {
+      const clock = this.scheduler.cpus[bp.eligibleOn].clock;
+      enabled += clock - bp.enabledSince;
+      if (bp.register >= 0) running += clock - bp.runningSince;
+    }
+    return {
+      id: bp.id, state: this.stateOf(bp), count: bp.count, timeEnabled: enabled, timeRunning: running,
+      // Unknown (null) only if it could have counted but never ran, as perf tools print "<not counted>".
+      estimate: running > 0 ? (bp.count * enabled) / running : enabled === 0 ? bp.count : null,
+    };
+  }
+
+  /** @internal */
+  stateOf(bp: Breakpoint): EventState {
+    if (bp.closed) return 'closed';
+    if (bp.disabled) return 'off';
+    if (bp.register >= 0) return 'active';
+    if (bp.pinned && bp.eligibleOn >= 0) return 'error';
+    return 'inactive';
+  }
+
+  /** @internal */
+  taskOf(task: Task | number): TaskRecord {
+    const pid = typeof task === 'number' ? task : task?.pid;
+    const t = typeof pid === 'number' ? this.tasks.get(pid) : undefined;
+    if (t === undefined) fail('ESRCH', `no live task with pid ${String(pid)}`);
+    return t;
+  }
+
+  /** @internal */
+  handleOf(bp: Breakpoint): PerfEvent {
+    let h = this.handles.get(bp.id);
+    if (h === undefined) {
+      h = new PerfEvent(this, bp);
+      this.handles.set(bp.id, h);
+    }
+    return h;
+  }
+
+  private cpuOf(cpu: number): CpuState {
+    const c = Number.isInteger(cpu) ? this.scheduler.cpus[cpu] : undefined;
+    if (c === undefined) fail('EINVAL', `cpu ${String(cpu)}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    return c;
+  }
+
+  /** Reschedule the CPU where a breakpoint is, or could now be, eligible. */
+  private rescheduleFor(bp: Breakpoint): void {
+    if (bp.task === null) {
+      this.scheduler.reschedule(this.scheduler.cpus[bp.cpu]);
+    } else if (bp.task.runningOn >= 0) {
+      this.scheduler.reschedule(this.scheduler.cpus[bp.task.runningOn]);
+    }
+  }
+
+  private checkOptions(options: OpenOptions): { onHit: HitHandler | null; owner: string } {
+    if (options === null || typeof options !== 'object') fail('EINVAL', 'options must be an object');
+    if (options.onHit !== undefined && typeof options.onHit !== 'function') fail('EINVAL', 'options.onHit must be a function');
+    if (options.owner !== undefined && typeof options.owner !== 'string') fail('EINVAL', 'options.owner must be a string');
+    return { onHit: options.onHit ?? null, owner: options.owner ?? 'perf' };
+  }
+
+  /**
+   * Checks of the attribute's shape (wrong JS types, negative numbers) and the generic type check
+   * of __reserve_bp_slot(); everything the arch decides comes later, in parse().
+   */
+  private normalizeAttr(attr: BreakpointAttr): {
+    type: number; addr: bigint; len: number; pinned: boolean; disabled: boolean; excludeKernel: boolean;
+  } {
+    if (attr === null || typeof attr !== 'object') fail('EINVAL', 'attr must be an object { type, addr, len }');
+    let type: number;
+    if (typeof attr.type === 'string') {
+      const t = TYPE_BY_NAME[attr.type as BreakpointType];
+      if (t === undefined || !Object.prototype.hasOwnProperty.call(TYPE_BY_NAME, attr.type)) {
+        fail('EINVAL', `attr.type '${attr.type}': use 'r', 'w', 'rw' or 'x'`);
+      }
+      type = t;
+    } else if (typeof attr.type === 'number' && Number.isInteger(attr.type) && attr.type >= 0 && attr.type <= 7) {
+      type = attr.type;
+    } else {
+      return fail('EINVAL', `attr.type ${String(attr.type)}: use 'r', 'w', 'rw', 'x' or a HW_BREAKPOINT_* mask 0–7`);
+    }
+    if (type === HW_BREAKPOINT_EMPTY || type === HW_BREAKPOINT_INVALID) {
+      fail('EINVAL', `attr.type ${type}: ${type === 0 ? 'an empty type' : 'read, write and execute at once'} is never valid`);
+    }
+    let addr: bigint;
+    if (typeof attr.addr === 'bigint') addr = attr.addr;
+    else if (typeof attr.addr === 'number' && Number.isSafeInteger(attr.addr)) addr = BigInt(attr.addr);
+    else return fail('EINVAL', `attr.addr ${String(attr.addr)}: need an integer address (a bigint beyond 2^53)`);
+    if (addr < 0n) fail('EINVAL', `attr.addr ${String(attr.addr)} is negative`);
+    if (addr >= U64_END) fail('EINVAL', `attr.addr ${hex(addr)} does not fit in 64 bits`);
+    if (typeof attr.len !== 'number' || !Number.isInteger(attr.len) || attr.len < 0) {
+      fail('EINVAL', `attr.len ${String(attr.len)}: need a whole number of bytes`);
+    }
+    for (const flag of ['pinned', 'disabled', 'excludeKernel'] as const) {
+      if (attr[flag] !== undefined && typeof attr[flag] !== 'boolean') fail('EINVAL', `attr.${flag} must be true or false`);
+    }
+    return {
+      type, addr, len: attr.len, pinned: attr.pinned ?? true, disabled: attr.disabled ?? false,
+      excludeKernel: attr.excludeKernel ?? false,
+    };
+  }
+
+  /** hw_breakpoint_parse(): wrap-around, then the arch's checks, then the kernel-space check. */
+  private parse(type: number, addr: bigint, len: number, excludeKernel: boolean): HwInfo {
+    if (len > 0 && addr + BigInt(len) - 1n >= U64_END) {
+      fail('EINVAL', `attr.addr ${hex(addr)} + len ${len} wraps around the end of the address space`);
+    }
+    const hw = this.profile.parse(type, addr, len);
+    const last = addr + BigInt(type === HW_BREAKPOINT_X ? 1 : Math.max(len, 1)) - 1n;
+    if (addr >= this.profile.userSpaceEnd || last >= this.profile.userSpaceEnd) {
+      if (excludeKernel) fail('EINVAL', `attr.addr ${hex(addr)} is a kernel address, and this breakpoint excludes the kernel`);
+      fail('EPERM', `attr.addr ${hex(addr)} is a kernel address (>= ${hex(this.profile.userSpaceEnd)}); unprivileged users may not watch it`);
+    }
+    return hw;
+  }
+
+  /** Build the ENOSPC error: find the situation that would overflow and name who holds its registers. */
+  private throwNoSpace(cls: number, req: SlotRequest, what: string): never {
+    const klass = this.profile.classes[cls];
+    const cpus = req.cpu >= 0 ? [req.cpu] : [...Array(this.cpuCount).keys()];
+    const open = [...this.breakpoints.values()].filter((bp) => bp.cls === cls);
+    const pids: (number | null)[] = req.pid >= 0 ? [req.pid] : [null, ...new Set(open.filter((bp) => bp.task !== null).map((bp) => bp.task!.pid))];
+    for (const c of cpus) {
+      for (const pid of pids) {
+        const here = open.filter((bp) => (bp.task === null ? bp.cpu === c : bp.task.pid === pid && (bp.cpu < 0 || bp.cpu === c)));
+        const pinned = here.filter((bp) => bp.pinned);
+        const flexible = here.filter((bp) => !bp.pinned);
+        const keep = flexible.length > 0 || !req.pinned;
+        const used = pinned.length + (req.pinned ? req.weight : 0) + (keep ? 1 : 0);
+        if (used <= klass.slots) continue;
+        const regs = `${klass.registerNames[0]}–${klass.registerNames[klass.slots - 1]}`;
+        const kind = req.pinned ? 'pinned' : 'flexible';
+        const where = req.pid >= 0
+          ? `of pid ${req.pid} when it runs on cpu${c}`
+          : `on cpu${c} ${pid === null ? 'with no task running' : `while pid ${pid} runs there`}`;
+        const parts = pinned.map((bp) => `#${bp.id} ${bp.owner}${bp.task ? ` (pid ${bp.task.pid})` : ` (cpu${bp.cpu})`}`);
+        if (flexible.length > 0) parts.push(`one register kept for ${flexible.length} flexible breakpoint(s) (${flexible.map((bp) => `#${bp.id}`).join(', ')})`);
+        const held = parts.length > 0 ? parts.join(', ') : 'nothing';
+        const flexHint = req.pinned ? (flexible.length > 0 ? '' : '; a flexible breakpoint would time-share a register instead') : '';
+        const message = `no ${regs} register left for a ${what}${kind} breakpoint ${where}: `
+          + `${klass.slots} registers, held by ${held}${!req.pinned && flexible.length === 0 ? ', and a flexible breakpoint needs one kept free for time-sharing' : ''}${flexHint}`;
+        throw new NoSpaceError(message, {
+          cpu: c, pid, slots: klass.slots, registerNames: [...klass.registerNames],
+          holders: pinned.map((bp) => ({ eventId: bp.id, owner: bp.owner, pinned: true, pid: bp.task?.pid ?? null, cpu: bp.cpu })),
+          keptForFlexible: flexible.length > 0,
+        });
+      }
+    }
+    // The accounting refused but no single situation overflows: only a custom accounting can get here.
+    throw new NoSpaceError(`no ${klass.name} register left for this breakpoint (refused by the constraint accounting)`, {
+      cpu: req.cpu, pid: req.pid >= 0 ? req.pid : null, slots: klass.slots, registerNames: [...klass.registerNames], holders: [], keptForFlexible: false,
+    });
+  }
+}
+
+export function createKernel(options: KernelOptions): Kernel {
+  return new Kernel(options);
+}

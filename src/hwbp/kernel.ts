@@ -266,7 +266,7 @@ export class Kernel {
   }
 
   /** PTRACE_POKEUSER at a struct user offset; only u_debugreg[] is simulated. */
-  pokeUser(task: Task | number, offset: number, value: number): void {
+  pokeUser(task: Task | number, offset: number, value: number | bigint): void {
     this.ptrace.poke(this.taskOf(task), offset, value);
   }
 

@@ -32,15 +32,20 @@ export class PtraceFrontDoor {
     return 0; // DR4 and DR5 read as 0
   }
 
-  poke(task: TaskRecord, offset: number, value: number): void {
+  /** `value` is an unsigned long: a number, or a bigint for values beyond 2^53. */
+  poke(task: TaskRecord, offset: number, value: number | bigint): void {
     const n = this.debugRegister(offset);
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      fail('EINVAL', `value ${String(value)} for DR${n}: need an unsigned integer`);
+    const ok = typeof value === 'bigint' ? value >= 0n && value < 1n << 64n : Number.isSafeInteger(value) && value >= 0;
+    if (!ok) fail('EINVAL', `value ${String(value)} for DR${n}: need an unsigned 64-bit integer`);
+    if (n === 4 || n === 5) fail('EIO', `offset ${offset} is DR${n}: there are no DR4 or DR5 registers to write`);
+    if (n < 4) {
+      this.setAddress(task, n, value);
+      return;
     }
-    if (n < 4) this.setAddress(task, n, value);
-    else if (n === 6) task.virtualDr6 = ((value % 2 ** 32) ^ DR6_RESERVED) >>> 0;
-    else if (n === 7) this.writeDr7(task, value);
-    else fail('EIO', `offset ${offset} is DR${n}: there are no DR4 or DR5 registers to write`);
+    // DR6 and DR7 are meaningful in their low 32 bits only.
+    const low = Number(BigInt(value) & 0xffffffffn);
+    if (n === 6) task.virtualDr6 = (low ^ DR6_RESERVED) >>> 0;
+    else this.writeDr7(task, low);
   }
 
   /** Index 0–7 of the debug register at a struct user offset, or EIO as the kernel answers. */
@@ -58,7 +63,7 @@ export class PtraceFrontDoor {
   }
 
   /** Writing DRn: the first write creates a disabled stub breakpoint (which already holds a slot). */
-  private setAddress(task: TaskRecord, n: number, addr: number): void {
+  private setAddress(task: TaskRecord, n: number, addr: number | bigint): void {
     const bp = task.ptraceSlots[n];
     if (bp === null) {
       task.ptraceSlots[n] = this.kernel.openBreakpoint(
@@ -72,7 +77,7 @@ export class PtraceFrontDoor {
 
   /** Writing DR7: apply each slot's enable/type/len; on the first error restore the old DR7 and report it. */
   private writeDr7(task: TaskRecord, value: number): void {
-    const requested = (value % 2 ** 32) & ~DR7_CONTROL_RESERVED;
+    const requested = (value & ~DR7_CONTROL_RESERVED) >>> 0;
     const before = this.currentDr7(task);
     const firstError = this.applyDr7(task, requested);
     if (firstError !== null) {

@@ -9,7 +9,7 @@ function layer(files, forbidden, why) {
     files,
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: forbidden.map((group) => ({ group: [group], message: why })),
+        patterns: [{ group: forbidden, message: why }],
       }],
     },
   };

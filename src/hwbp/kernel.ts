@@ -111,7 +111,6 @@ export class Kernel {
   /** @internal */ readonly accounting: ConstraintAccounting[];
   /** @internal */ readonly tasks = new Map<number, TaskRecord>();
   /** @internal */ readonly breakpoints = new Map<number, Breakpoint>();
-  private readonly handles = new Map<number, PerfEvent>();
   private readonly ptrace: PtraceFrontDoor;
   private nextPid = 1;
   private nextEventId = 1;
@@ -235,16 +234,15 @@ export class Kernel {
     const cls = this.profile.classOf(req.type);
     // Check every CPU before reserving any: a wide request that cannot complete must never hold
     // slots, not even for a moment, so it can never be the reason another request is refused.
+    const requests: SlotRequest[] = [];
     for (let c = 0; c < this.cpuCount; c++) {
       const request: SlotRequest = { pid: -1, cpu: c, pinned: req.pinned, weight: 1 };
       if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, 'wide ');
+      requests.push(request);
     }
     const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
     const wideId = this.nextWideId++;
-    const events: PerfEvent[] = [];
-    for (let c = 0; c < this.cpuCount; c++) {
-      events.push(this.handleOf(this.commitBreakpoint(hw, cls, req.pinned, req.disabled, null, c, opts, null, wideId)));
-    }
+    const events = requests.map((request) => this.handleOf(this.commitBreakpoint(hw, cls, request, req.disabled, null, opts, null, wideId)));
     return new WideBreakpoint(this, wideId, events);
   }
 
@@ -254,7 +252,8 @@ export class Kernel {
   }
 
   event(id: number): PerfEvent | undefined {
-    return this.handles.get(id);
+    const bp = this.breakpoints.get(id);
+    return bp === undefined ? undefined : this.handleOf(bp);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -289,6 +288,7 @@ export class Kernel {
     else if (kind === 'read') { bit = ACCESS_READ; end = addr + size; }
     else if (kind === 'exec') { bit = ACCESS_EXEC; end = addr + 1; } // execute matches the instruction's first byte
     else return fail('EINVAL', `access kind ${String(kind)}: use read, write or exec`);
+    if (addr >= c.hotMaxHi || end <= c.hotMinLo) return null;
     let hits = 0;
     for (let i = 0; i < n; i++) {
       if ((c.hotMask[i] & bit) !== 0 && addr < c.hotHi[i] && end > c.hotLo[i]) hits |= 1 << i;
@@ -350,19 +350,19 @@ export class Kernel {
     // Reservation is decided before the request is parsed, as in register_perf_hw_breakpoint().
     if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, '');
     const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
-    return this.commitBreakpoint(hw, cls, req.pinned, req.disabled, task, cpu, options, ptraceIndex, wideId);
+    return this.commitBreakpoint(hw, cls, request, req.disabled, task, options, ptraceIndex, wideId);
   }
 
   private commitBreakpoint(
-    hw: HwInfo, cls: number, pinned: boolean, disabled: boolean, task: TaskRecord | null, cpu: number,
+    hw: HwInfo, cls: number, request: SlotRequest, disabled: boolean, task: TaskRecord | null,
     options: { onHit: HitHandler | null; owner: string }, ptraceIndex: number | null, wideId: number | null,
   ): Breakpoint {
-    const request: SlotRequest = { pid: task?.pid ?? -1, cpu, pinned, weight: 1 };
+    const { pinned, cpu } = request;
     this.accounting[cls].add(request);
     const bp: Breakpoint = {
       id: this.nextEventId++, owner: options.owner, hw, cls, pinned, disabled, task, cpu, request,
       onHit: options.onHit, ptraceIndex, wideId, closed: false, count: 0, timeEnabled: 0, timeRunning: 0,
-      eligibleOn: -1, enabledSince: 0, runningSince: 0, register: -1, rotationKey: 0, mark: 0,
+      eligibleOn: -1, enabledSince: 0, runningSince: 0, register: -1, rotationKey: 0, mark: 0, handle: null,
     };
     if (!pinned) this.scheduler.enqueue(bp);
     this.breakpoints.set(bp.id, bp);
@@ -379,7 +379,6 @@ export class Kernel {
     this.accounting[bp.cls].remove(bp.request);
     bp.closed = true;
     this.breakpoints.delete(bp.id);
-    this.handles.delete(bp.id);
     if (bp.task !== null) {
       bp.task.breakpoints.delete(bp);
       if (bp.ptraceIndex !== null && bp.task.ptraceSlots[bp.ptraceIndex] === bp) bp.task.ptraceSlots[bp.ptraceIndex] = null;
@@ -477,12 +476,8 @@ export class Kernel {
 
   /** @internal */
   handleOf(bp: Breakpoint): PerfEvent {
-    let h = this.handles.get(bp.id);
-    if (h === undefined) {
-      h = new PerfEvent(this, bp);
-      this.handles.set(bp.id, h);
-    }
-    return h;
+    bp.handle ??= new PerfEvent(this, bp);
+    return bp.handle as PerfEvent;
   }
 
   private cpuOf(cpu: number): CpuState {

@@ -46,6 +46,8 @@ export interface Breakpoint {
   rotationKey: number;
   /** Scratch mark for the scheduler's set computations (compared with a generation counter). */
   mark: number;
+  /** The caller's handle (a PerfEvent), made on first request. */
+  handle: object | null;
 }
 
 export interface TaskRecord {

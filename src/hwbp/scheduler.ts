@@ -47,6 +47,9 @@ export class CpuState {
 
   // The hot path's copy of what is installed: dense arrays, rebuilt on every install/uninstall.
   hotCount = 0;
+  /** Smallest lo and largest hi over the installed registers: one comparison rejects most misses. */
+  hotMinLo = Infinity;
+  hotMaxHi = -Infinity;
   readonly hotLo = new Float64Array(MAX_HOT);
   readonly hotHi = new Float64Array(MAX_HOT);
   readonly hotMask = new Int32Array(MAX_HOT);
@@ -221,6 +224,8 @@ export class Scheduler {
 
   private rebuildHot(cpu: CpuState): void {
     let n = 0;
+    let minLo = Infinity;
+    let maxHi = -Infinity;
     for (let cls = 0; cls < cpu.registers.length; cls++) {
       const regs = cpu.registers[cls];
       for (let i = 0; i < regs.length; i++) {
@@ -232,11 +237,15 @@ export class Scheduler {
         cpu.hotClass[n] = cls;
         cpu.hotRegister[n] = i;
         cpu.hotBreakpoint[n] = bp;
+        if (bp.hw.lo < minLo) minLo = bp.hw.lo;
+        if (bp.hw.hi > maxHi) maxHi = bp.hw.hi;
         n++;
       }
     }
     for (let i = n; i < cpu.hotCount; i++) cpu.hotBreakpoint[i] = null;
     cpu.hotCount = n;
+    cpu.hotMinLo = minLo;
+    cpu.hotMaxHi = maxHi;
   }
 
   /** Put a task on a CPU (or none); the previous task's breakpoints leave it. */

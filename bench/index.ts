@@ -1,0 +1,8 @@
+/** `npm run bench`: every figure and ratio below is measured in this one run. */
+import { runAccessBench } from './access';
+import { runAccountingBench } from './accounting';
+
+const write = (s: string) => console.log(s);
+write(`hwbp-debug benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+runAccountingBench(write);
+runAccessBench(write);

@@ -22,7 +22,8 @@ type Op =
   | { kind: 'toggle'; e: number; disabled: boolean }
   | { kind: 'modify'; e: number; type: 'w' | 'rw' | 'x' | 'r' }
   | { kind: 'switch'; cpu: number; t: number }
-  | { kind: 'tick'; cpu: number; dt: number };
+  | { kind: 'tick'; cpu: number; dt: number }
+  | { kind: 'access'; cpu: number; slot: number; offset: number; size: number; access: 'read' | 'write' | 'exec' };
 
 interface Setup {
   name: string;
@@ -64,6 +65,13 @@ function opArb(cpus: number): fc.Arbitrary<Op> {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('modify' as const), e: index, type }) },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('switch' as const), cpu, t: fc.integer({ min: -1, max: 50 }) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), cpu, dt: fc.integer({ min: 0, max: 40 }) }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('access' as const), cpu, slot: fc.nat(15), offset: fc.integer({ min: -3, max: 9 }),
+        size: fc.constantFrom(1, 2, 4, 8), access: fc.constantFrom<'read' | 'write' | 'exec'>('read', 'write', 'exec'),
+      }),
+    },
   );
 }
 
@@ -177,6 +185,23 @@ function run(setup: Setup, ops: Op[]): void {
       case 'tick':
         kernel.tick(op.cpu, op.dt);
         break;
+      case 'access': {
+        // Expected: every register installed on that CPU right now whose type and bytes match.
+        const addr = 0x1000 + 8 * op.slot + op.offset;
+        const end = op.access === 'exec' ? addr + 1 : addr + op.size;
+        const want = { read: ['r', 'rw'], write: ['w', 'rw'], exec: ['x'] }[op.access];
+        const expected = kernel.snapshot().cpus[op.cpu].classes.flatMap((c) => c.registers)
+          .filter((r) => r.occupant !== null && want.includes(r.occupant.type))
+          .filter((r) => {
+            const o = r.occupant!;
+            const hi = o.type === 'x' ? o.addr + 1 : o.addr + o.len;
+            return addr < hi && end > o.addr;
+          })
+          .map((r) => r.occupant!.eventId).sort((a, b) => a - b);
+        const hit = kernel.access(op.cpu, addr, op.size, op.access);
+        assert.deepEqual(hit === null ? [] : hit.matches.map((m) => m.eventId).sort((a, b) => a - b), expected, where);
+        break;
+      }
     }
     check(setup, kernel, model, where);
   }

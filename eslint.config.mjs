@@ -27,6 +27,12 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Plain CommonJS helpers that tools load directly (mocha reporter).
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   layer(['src/hwbp/**'],
     ['**/target', '**/target/**', '**/adapter', '**/adapter/**', '**/views', '**/views/**', '**/cli/**', 'vscode', '@vscode/*'],
     'src/hwbp is the bottom layer: it depends on nothing of ours and on no editor or protocol package.'),

@@ -4,5 +4,12 @@ import { runAccountingBench } from './accounting';
 
 const write = (s: string) => console.log(s);
 write(`hwbp-debug benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-runAccountingBench(write);
-runAccessBench(write);
+async function main(): Promise<void> {
+  runAccountingBench(write);
+  await runAccessBench(write);
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -92,8 +92,8 @@ interface TaskSlots {
   allPinned: number;
   /** Number of its flexible breakpoints on every CPU. */
   allFlexible: number;
-  /** Its breakpoints bound to one CPU, per CPU. */
-  perCpu: Map<number, { pinned: number; flexible: number }>;
+  /** Its breakpoints bound to one CPU, per CPU; null until it has one (most tasks never do). */
+  perCpu: Map<number, { pinned: number; flexible: number }> | null;
   /** Number of breakpoints behind perCpu: while 0 the task is CPU-independent. */
   cpuBoundCount: number;
 }
@@ -175,7 +175,7 @@ export class HistogramAccounting implements ConstraintAccounting {
 
   /** Would task `task` still fit on CPU c with `req` added? */
   private fitsOn(task: TaskSlots | undefined, c: number, req: SlotRequest): boolean {
-    const bound = task?.perCpu.get(c);
+    const bound = task?.perCpu?.get(c);
     const pinned = this.cpuPinned[c] + (task?.allPinned ?? 0) + (bound?.pinned ?? 0);
     const flexibleAlready = this.cpuFlexible[c] > 0 || (task?.allFlexible ?? 0) > 0 || (bound?.flexible ?? 0) > 0;
     if (req.pinned) return pinned + req.weight + (flexibleAlready ? 1 : 0) <= this.slots;
@@ -205,7 +205,7 @@ export class HistogramAccounting implements ConstraintAccounting {
 
     let task = this.tasks.get(req.pid);
     if (task === undefined) {
-      task = { allPinned: 0, allFlexible: 0, perCpu: new Map(), cpuBoundCount: 0 };
+      task = { allPinned: 0, allFlexible: 0, perCpu: null, cpuBoundCount: 0 };
       this.tasks.set(req.pid, task);
     }
     const c = req.cpu;
@@ -224,6 +224,7 @@ export class HistogramAccounting implements ConstraintAccounting {
       if (req.pinned) task.allPinned += sign * req.weight;
       else task.allFlexible += sign;
     } else {
+      task.perCpu ??= new Map();
       let bound = task.perCpu.get(c);
       if (bound === undefined) {
         bound = { pinned: 0, flexible: 0 };
@@ -233,6 +234,7 @@ export class HistogramAccounting implements ConstraintAccounting {
       else bound.flexible += sign;
       task.cpuBoundCount += sign;
       if (bound.pinned === 0 && bound.flexible === 0) task.perCpu.delete(c);
+      if (task.cpuBoundCount === 0) task.perCpu = null;
     }
 
     if (willBeIndependent) this.attachAll(task);
@@ -253,14 +255,14 @@ export class HistogramAccounting implements ConstraintAccounting {
   }
 
   private detachOn(t: TaskSlots, c: number): void {
-    const bound = t.perCpu.get(c);
+    const bound = t.perCpu?.get(c);
     const pinned = t.allPinned + (bound?.pinned ?? 0);
     this.taskPinnedOn[c].move(pinned, 0);
     this.taskDemandOn[c].move(demand(pinned, t.allFlexible + (bound?.flexible ?? 0)), 0);
   }
 
   private attachOn(t: TaskSlots, c: number): void {
-    const bound = t.perCpu.get(c);
+    const bound = t.perCpu?.get(c);
     const pinned = t.allPinned + (bound?.pinned ?? 0);
     this.taskPinnedOn[c].move(0, pinned);
     this.taskDemandOn[c].move(0, demand(pinned, t.allFlexible + (bound?.flexible ?? 0)));

@@ -99,6 +99,8 @@ export class WideBreakpoint {
 const TYPE_BY_NAME: Record<BreakpointType, number> = { r: HW_BREAKPOINT_R, w: HW_BREAKPOINT_W, rw: HW_BREAKPOINT_RW, x: HW_BREAKPOINT_X };
 const NAME_BY_TYPE: Record<number, BreakpointType> = { 1: 'r', 2: 'w', 3: 'rw', 4: 'x' };
 const U64_END = 1n << 64n;
+const NO_OPTIONS: OpenOptions = Object.freeze({});
+const DEFAULT_OPTIONS = Object.freeze({ onHit: null, owner: 'perf' });
 
 export function typeName(type: number): BreakpointType {
   return NAME_BY_TYPE[type] ?? 'rw';
@@ -215,7 +217,7 @@ export class Kernel {
   // perf front door
 
   /** perf_event_open(): pid -1 = no task (CPU-bound), cpu -1 = every CPU; both -1 is EINVAL. */
-  perfEventOpen(attr: BreakpointAttr, target: EventTarget, options: OpenOptions = {}): PerfEvent {
+  perfEventOpen(attr: BreakpointAttr, target: EventTarget, options: OpenOptions = NO_OPTIONS): PerfEvent {
     if (target === null || typeof target !== 'object') fail('EINVAL', 'target must be { pid, cpu }');
     const { pid, cpu } = target;
     if (!Number.isInteger(pid) || pid < -1) fail('EINVAL', `target.pid ${String(pid)}: use a task's pid or -1 for none`);
@@ -228,7 +230,7 @@ export class Kernel {
   }
 
   /** One CPU-bound breakpoint on every CPU, all or nothing, reserved atomically. */
-  registerWideBreakpoint(attr: BreakpointAttr, options: OpenOptions = {}): WideBreakpoint {
+  registerWideBreakpoint(attr: BreakpointAttr, options: OpenOptions = NO_OPTIONS): WideBreakpoint {
     const opts = this.checkOptions(options);
     const req = this.normalizeAttr(attr);
     const cls = this.profile.classOf(req.type);
@@ -496,6 +498,7 @@ export class Kernel {
   }
 
   private checkOptions(options: OpenOptions): { onHit: HitHandler | null; owner: string } {
+    if (options === NO_OPTIONS) return DEFAULT_OPTIONS;
     if (options === null || typeof options !== 'object') fail('EINVAL', 'options must be an object');
     if (options.onHit !== undefined && typeof options.onHit !== 'function') fail('EINVAL', 'options.onHit must be a function');
     if (options.owner !== undefined && typeof options.owner !== 'string') fail('EINVAL', 'options.owner must be a string');

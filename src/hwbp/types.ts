@@ -127,6 +127,22 @@ export interface ControlSnapshot {
   dr6?: number;
   /** Registers whose status bit is set in the last reported status (B0–B3 on x86). */
   statusHits: number[];
+  /** arm64: each installed register's control value decoded (BCRn / WCRn). */
+  arm64Decoded?: Arm64ControlDecoded[];
+}
+
+export interface Arm64ControlDecoded {
+  slotClass: 'inst' | 'data';
+  index: number;
+  /** BCRn for breakpoints, WCRn for watchpoints. */
+  name: string;
+  enabled: boolean;
+  /** Load/store control (watchpoints) or 'execute' (breakpoints). */
+  type: 'execute' | 'load' | 'store' | 'load/store';
+  /** Byte-address-select bits, and which bytes of the doubleword (or instruction) they select. */
+  bas: number;
+  bytes: number[];
+  privilege: 'EL0' | 'EL1' | 'any';
 }
 
 export interface SlotClassSnapshot {

@@ -32,6 +32,11 @@ describe('arm64 profile', () => {
     assert.equal(encodeArm64Control(0b11 << 3, 3, true), (0x18 << 5) | (3 << 3) | (2 << 1) | 1);
     assert.deepEqual([data.registers[1].value, data.registers[1].control], [0x2000, 0x1ff5]);
     assert.deepEqual([inst.registers[0].name, inst.registers[0].value, inst.registers[0].control], ['BVR0', 0x400004, (0xf << 5) | (2 << 1) | 1]);
+    assert.deepEqual(k.snapshot().cpus[0].control.arm64Decoded, [
+      { slotClass: 'inst', index: 0, name: 'BCR0', enabled: true, type: 'execute', bas: 0xf, bytes: [0, 1, 2, 3], privilege: 'EL0' },
+      { slotClass: 'data', index: 0, name: 'WCR0', enabled: true, type: 'load/store', bas: 0x18, bytes: [3, 4], privilege: 'EL0' },
+      { slotClass: 'data', index: 1, name: 'WCR1', enabled: true, type: 'store', bas: 0xff, bytes: [0, 1, 2, 3, 4, 5, 6, 7], privilege: 'EL0' },
+    ]);
     assert.ok(k.access(0, 0x1004, 1, 'write'), 'byte 4 of the doubleword is selected');
     assert.equal(k.access(0, 0x1005, 1, 'write'), null, 'byte 5 is not');
   });

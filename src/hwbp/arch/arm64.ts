@@ -6,7 +6,7 @@
 import { fail, hex } from '../errors';
 import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, HW_BREAKPOINT_R, HW_BREAKPOINT_RW, HW_BREAKPOINT_W, HW_BREAKPOINT_X,
-  type ControlSnapshot,
+  type Arm64ControlDecoded, type ControlSnapshot,
 } from '../types';
 import type { ArchProfile, HwInfo, InstalledView } from './profile';
 
@@ -23,6 +23,19 @@ const CTRL_PRIV_EL0 = 2;
 
 export function encodeArm64Control(bas: number, ctrlType: number, enabled: boolean): number {
   return ((bas << 5) | (ctrlType << 3) | (CTRL_PRIV_EL0 << 1) | (enabled ? 1 : 0)) >>> 0;
+}
+
+const TYPE_NAMES: Arm64ControlDecoded['type'][] = ['execute', 'load', 'store', 'load/store'];
+const PRIVILEGE_NAMES: Arm64ControlDecoded['privilege'][] = ['any', 'EL1', 'EL0', 'any'];
+
+export function decodeArm64Control(slotClass: 'inst' | 'data', index: number, control: number): Arm64ControlDecoded {
+  const bas = (control >>> 5) & 0xff;
+  const bytes: number[] = [];
+  for (let b = 0; b < 8; b++) if (bas & (1 << b)) bytes.push(b);
+  return {
+    slotClass, index, name: `${slotClass === 'inst' ? 'BCR' : 'WCR'}${index}`, enabled: (control & 1) === 1,
+    type: TYPE_NAMES[(control >>> 3) & 3], bas, bytes, privilege: PRIVILEGE_NAMES[(control >>> 1) & 3],
+  };
 }
 
 export const ARM64_USER_SPACE_END = 0x0001000000000000n;
@@ -92,7 +105,11 @@ export function arm64Profile(instSlots = ARM64_DEFAULT_INST_SLOTS, dataSlots = A
       for (let i = 0; i < ARM64_MAX_SLOTS; i++) {
         if (view.status & (1 << i)) statusHits.push(i);
       }
-      return { statusHits };
+      const arm64Decoded: Arm64ControlDecoded[] = [];
+      view.byClass.forEach((regs, cls) => regs.forEach((hw, index) => {
+        if (hw !== null) arm64Decoded.push(decodeArm64Control(cls === 0 ? 'inst' : 'data', index, encodeArm64Control(hw.lenCode, hw.typeCode, true)));
+      }));
+      return { statusHits, arm64Decoded };
     },
   };
 }

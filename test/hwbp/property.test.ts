@@ -11,7 +11,8 @@
  */
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { createKernel, HwbpError, type Kernel, type KernelSnapshot, type PerfEvent, type SlotRequest, type Task } from '../../src/hwbp';
+import { createKernel, type Kernel, type KernelSnapshot, type PerfEvent, type SlotRequest, type Task } from '../../src/hwbp';
+import { errnoOf } from '../support/errno';
 import { ScanAccounting } from '../support/scanAccounting';
 
 type Op =
@@ -81,16 +82,6 @@ interface ModelEvent {
   cls: number;
 }
 
-function outcome(fn: () => void): string {
-  try {
-    fn();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof HwbpError) return e.code;
-    throw e;
-  }
-}
-
 function run(setup: Setup, ops: Op[]): void {
   const kernel = setup.make();
   const model = setup.slots.map((n) => new ScanAccounting(n, setup.cpus));
@@ -128,7 +119,7 @@ function run(setup: Setup, ops: Op[]): void {
         else if (invalid(op.type)) expected = 'EINVAL';
         else expected = 'ok';
         let handle: PerfEvent | undefined;
-        const got = outcome(() => {
+        const got = errnoOf(() => {
           handle = kernel.perfEventOpen(
             { type: op.type, addr: 0x1000 + 8 * op.slot, len: lenOf(op.type), pinned: op.pinned, disabled: op.disabled },
             { pid, cpu: op.cpu });
@@ -165,7 +156,7 @@ function run(setup: Setup, ops: Op[]): void {
           if (!model[cls].admits(ev.req)) expected = 'ENOSPC';
           model[ev.cls].add(ev.req);
         }
-        const got = outcome(() => ev.handle.modify({ type: op.type, len: lenOf(op.type) }));
+        const got = errnoOf(() => ev.handle.modify({ type: op.type, len: lenOf(op.type) }));
         assert.equal(got, expected, where);
         if (got === 'ok' && cls !== ev.cls) {
           model[ev.cls].remove(ev.req);
@@ -179,7 +170,7 @@ function run(setup: Setup, ops: Op[]): void {
         const snap = kernel.snapshot();
         const elsewhere = task !== null && snap.tasks.find((t) => t.pid === task.pid)?.runningOn;
         const expected = task !== null && elsewhere !== null && elsewhere !== undefined && elsewhere !== op.cpu ? 'EINVAL' : 'ok';
-        assert.equal(outcome(() => kernel.contextSwitch(op.cpu, task)), expected, where);
+        assert.equal(errnoOf(() => kernel.contextSwitch(op.cpu, task)), expected, where);
         break;
       }
       case 'tick':

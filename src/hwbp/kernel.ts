@@ -72,10 +72,11 @@ export class PerfEvent {
   }
 
   modify(changes: BreakpointAttrChanges): void {
-    this.kernel.modifyBreakpoint(this.bp, changes, 'perf');
+    this.kernel.modifyBreakpoint(this.bp, changes);
   }
 
   read(): EventCounts {
+    if (this.bp.closed) fail('EBADF', `event ${this.bp.id} is closed`);
     return this.kernel.readCounts(this.bp);
   }
 
@@ -126,8 +127,9 @@ export class Kernel {
       fail('EINVAL', `cpus ${String(options.cpus)}: need an integer from 1 to ${MAX_CPUS}`);
     }
     const mux = options.muxInterval ?? 1;
-    if (typeof mux !== 'number' || !Number.isFinite(mux) || mux <= 0) {
-      fail('EINVAL', `muxInterval ${String(mux)}: need a positive number of time units`);
+    checkMux(mux);
+    if (options.accounting !== undefined && typeof options.accounting !== 'function') {
+      fail('EINVAL', 'accounting must be a function (slots, cpus) => ConstraintAccounting');
     }
     if (arch === 'x86_64' && (options.instSlots !== undefined || options.dataSlots !== undefined)) {
       fail('EINVAL', 'instSlots/dataSlots: x86_64 always has the four registers DR0–DR3');
@@ -187,8 +189,12 @@ export class Kernel {
   /** Advance `cpu`'s simulated clock by `elapsed` units (flexible breakpoints rotate as it passes). */
   tick(cpu: number, elapsed: number): void {
     const c = this.cpuOf(cpu);
-    if (typeof elapsed !== 'number' || !Number.isFinite(elapsed) || elapsed < 0) {
-      fail('EINVAL', `tick elapsed ${String(elapsed)}: need a finite number of time units >= 0`);
+    if (!Number.isSafeInteger(elapsed) || elapsed < 0) {
+      fail('EINVAL', `tick elapsed ${String(elapsed)}: need a whole number of time units >= 0`);
+    }
+    // Times are whole numbers kept exact; past 2^53 a double could no longer count single units.
+    if (c.clock + elapsed > Number.MAX_SAFE_INTEGER) {
+      fail('EINVAL', `tick elapsed ${elapsed}: cpu${cpu}'s clock (${c.clock}) would pass 2^53 time units`);
     }
     this.scheduler.tick(c, elapsed);
   }
@@ -204,9 +210,7 @@ export class Kernel {
 
   /** Change the mux interval; the next rotation is re-armed on the new interval. */
   setMuxInterval(interval: number): void {
-    if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) {
-      fail('EINVAL', `muxInterval ${String(interval)}: need a positive number of time units`);
-    }
+    checkMux(interval);
     this.scheduler.muxInterval = interval;
     for (const c of this.scheduler.cpus) {
       if (c.rotateAt !== Infinity) c.rotateAt = c.clock + interval;
@@ -234,17 +238,21 @@ export class Kernel {
     const opts = this.checkOptions(options);
     const req = this.normalizeAttr(attr);
     const cls = this.profile.classOf(req.type);
-    // Check every CPU before reserving any: a wide request that cannot complete must never hold
-    // slots, not even for a moment, so it can never be the reason another request is refused.
+    // The kernel registers CPU by CPU, reserving then parsing each, so the first CPU's reservation
+    // is checked before the (CPU-independent) parse. We check in that order but reserve nothing
+    // until every CPU has passed: a wide request that cannot complete never holds a slot, not even
+    // for a moment, so it can never be the reason another request is refused.
     const requests: SlotRequest[] = [];
+    let hw: HwInfo | null = null;
     for (let c = 0; c < this.cpuCount; c++) {
       const request: SlotRequest = { pid: -1, cpu: c, pinned: req.pinned, weight: 1 };
       if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, 'wide ');
+      hw ??= this.parse(req.type, req.addr, req.len, req.excludeKernel);
       requests.push(request);
     }
-    const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
     const wideId = this.nextWideId++;
-    const events = requests.map((request) => this.handleOf(this.commitBreakpoint(hw, cls, request, req.disabled, null, opts, null, wideId)));
+    const parsed = hw!;
+    const events = requests.map((request) => this.handleOf(this.commitBreakpoint(parsed, cls, request, req.disabled, req.excludeKernel, null, opts, null, wideId)));
     return new WideBreakpoint(this, wideId, events);
   }
 
@@ -253,9 +261,10 @@ export class Kernel {
     return this.accounting.some((a) => a.isUsed());
   }
 
+  /** The perf handle of an open perf breakpoint (ptrace breakpoints are driven through peek/pokeUser only). */
   event(id: number): PerfEvent | undefined {
     const bp = this.breakpoints.get(id);
-    return bp === undefined ? undefined : this.handleOf(bp);
+    return bp === undefined || bp.ptraceIndex !== null ? undefined : this.handleOf(bp);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -280,16 +289,21 @@ export class Kernel {
    * on every matching breakpoint, calls their handlers and returns the debug exception's details.
    */
   access(cpu: number, addr: number, size: number, kind: AccessKind): HitInfo | null {
+    let bit: number;
+    if (kind === 'write') bit = ACCESS_WRITE;
+    else if (kind === 'read') bit = ACCESS_READ;
+    else if (kind === 'exec') bit = ACCESS_EXEC;
+    else return fail('EINVAL', `access kind ${String(kind)}: use read, write or exec`);
+    // Cheap shape checks: integers of the right range (a string cpu or a bigint address is refused).
+    if (typeof cpu !== 'number' || cpu >>> 0 !== cpu || cpu >= this.cpuCount) {
+      fail('EINVAL', `access on cpu ${String(cpu)}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    }
+    if (typeof addr !== 'number' || !(addr >= 0 && addr <= Number.MAX_SAFE_INTEGER)) fail('EINVAL', `access addr ${String(addr)}: need an address as a number`);
+    if (typeof size !== 'number' || !(size >= 1 && size <= 4096)) fail('EINVAL', `access size ${String(size)}: need 1 to 4096 bytes`);
     const c = this.scheduler.cpus[cpu];
-    if (c === undefined) fail('EINVAL', `access on cpu ${String(cpu)}: this machine has cpu0–cpu${this.cpuCount - 1}`);
     const n = c.hotCount;
     if (n === 0) return null;
-    let bit: number;
-    let end: number;
-    if (kind === 'write') { bit = ACCESS_WRITE; end = addr + size; }
-    else if (kind === 'read') { bit = ACCESS_READ; end = addr + size; }
-    else if (kind === 'exec') { bit = ACCESS_EXEC; end = addr + 1; } // execute matches the instruction's first byte
-    else return fail('EINVAL', `access kind ${String(kind)}: use read, write or exec`);
+    const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
     if (addr >= c.hotMaxHi || end <= c.hotMinLo) return null;
     let hits = 0;
     for (let i = 0; i < n; i++) {
@@ -308,7 +322,8 @@ export class Kernel {
       if ((hits & (1 << i)) === 0) continue;
       const bp = c.hotBreakpoint[i]!;
       const reg = c.hotRegister[i];
-      statusBits |= 1 << reg;
+      // Each class reports in its own 16-bit lane (x86 has only class 0: DR6's B0–B3).
+      statusBits |= 1 << (reg + 16 * c.hotClass[i]);
       hitBreakpoints.push(bp);
       matches.push({
         register: reg,
@@ -352,17 +367,17 @@ export class Kernel {
     // Reservation is decided before the request is parsed, as in register_perf_hw_breakpoint().
     if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, '');
     const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
-    return this.commitBreakpoint(hw, cls, request, req.disabled, task, options, ptraceIndex, wideId);
+    return this.commitBreakpoint(hw, cls, request, req.disabled, req.excludeKernel, task, options, ptraceIndex, wideId);
   }
 
   private commitBreakpoint(
-    hw: HwInfo, cls: number, request: SlotRequest, disabled: boolean, task: TaskRecord | null,
+    hw: HwInfo, cls: number, request: SlotRequest, disabled: boolean, excludeKernel: boolean, task: TaskRecord | null,
     options: { onHit: HitHandler | null; owner: string }, ptraceIndex: number | null, wideId: number | null,
   ): Breakpoint {
     const { pinned, cpu } = request;
     this.accounting[cls].add(request);
     const bp: Breakpoint = {
-      id: this.nextEventId++, owner: options.owner, hw, cls, pinned, disabled, task, cpu, request,
+      id: this.nextEventId++, owner: options.owner, hw, cls, pinned, disabled, excludeKernel, task, cpu, request,
       onHit: options.onHit, ptraceIndex, wideId, closed: false, count: 0, timeEnabled: 0, timeRunning: 0,
       eligibleOn: -1, enabledSince: 0, runningSince: 0, register: -1, rotationKey: 0, mark: 0, handle: null,
     };
@@ -405,7 +420,7 @@ export class Kernel {
    * failure take the old reservation back so that nothing is lost.
    * @internal
    */
-  modifyBreakpoint(bp: Breakpoint, changes: BreakpointAttrChanges, via: 'perf' | 'ptrace'): void {
+  modifyBreakpoint(bp: Breakpoint, changes: BreakpointAttrChanges): void {
     if (bp.closed) fail('EBADF', `event ${bp.id} is closed`);
     if (changes === null || typeof changes !== 'object') fail('EINVAL', 'modify needs an object of changes');
     for (const key of Object.keys(changes)) {
@@ -422,7 +437,7 @@ export class Kernel {
       len: changes.len ?? bp.hw.len,
       pinned: bp.pinned,
       disabled: changes.disabled ?? bp.disabled,
-      excludeKernel: via === 'ptrace',
+      excludeKernel: bp.excludeKernel,
     });
     const hw = this.parse(req.type, req.addr, req.len, req.excludeKernel);
     const cls = this.profile.classOf(req.type);
@@ -560,42 +575,73 @@ export class Kernel {
     return hw;
   }
 
-  /** Build the ENOSPC error: find the situation that would overflow and name who holds its registers. */
+  /**
+   * Build the ENOSPC error: find the situation that would overflow and name who holds its registers.
+   * Only on failure, and in time linear in the breakpoints involved: a task's request looks at each
+   * CPU's own breakpoints and the task's; a CPU-bound one groups every task breakpoint once.
+   */
   private throwNoSpace(cls: number, req: SlotRequest, what: string): never {
     const klass = this.profile.classes[cls];
-    const cpus = req.cpu >= 0 ? [req.cpu] : [...Array(this.cpuCount).keys()];
-    const open = [...this.breakpoints.values()].filter((bp) => bp.cls === cls);
-    const pids: (number | null)[] = req.pid >= 0 ? [req.pid] : [null, ...new Set(open.filter((bp) => bp.task !== null).map((bp) => bp.task!.pid))];
-    for (const c of cpus) {
-      for (const pid of pids) {
-        const here = open.filter((bp) => (bp.task === null ? bp.cpu === c : bp.task.pid === pid && (bp.cpu < 0 || bp.cpu === c)));
+    const applies = (bp: Breakpoint, c: number) => bp.cls === cls && (bp.cpu < 0 || bp.cpu === c);
+    const first = req.cpu >= 0 ? req.cpu : 0;
+    const last = req.cpu >= 0 ? req.cpu : this.cpuCount - 1;
+    for (let c = first; c <= last; c++) {
+      const bound = [...this.scheduler.cpus[c].bound].filter((bp) => bp.cls === cls);
+      const situations = new Map<number | null, Breakpoint[]>();
+      if (req.pid >= 0) {
+        situations.set(req.pid, [...(this.tasks.get(req.pid)?.breakpoints ?? [])].filter((bp) => applies(bp, c)));
+      } else {
+        situations.set(null, []);
+        for (const bp of this.breakpoints.values()) {
+          if (bp.task === null || !applies(bp, c)) continue;
+          const list = situations.get(bp.task.pid);
+          if (list === undefined) situations.set(bp.task.pid, [bp]);
+          else list.push(bp);
+        }
+      }
+      for (const [pid, own] of situations) {
+        const here = [...bound, ...own];
         const pinned = here.filter((bp) => bp.pinned);
         const flexible = here.filter((bp) => !bp.pinned);
         const keep = flexible.length > 0 || !req.pinned;
         const used = pinned.length + (req.pinned ? req.weight : 0) + (keep ? 1 : 0);
         if (used <= klass.slots) continue;
-        const regs = `${klass.registerNames[0]}–${klass.registerNames[klass.slots - 1]}`;
-        const kind = req.pinned ? 'pinned' : 'flexible';
-        const where = req.pid >= 0
-          ? `of pid ${req.pid} when it runs on cpu${c}`
-          : `on cpu${c} ${pid === null ? 'with no task running' : `while pid ${pid} runs there`}`;
-        const parts = pinned.map((bp) => `#${bp.id} ${bp.owner}${bp.task ? ` (pid ${bp.task.pid})` : ` (cpu${bp.cpu})`}`);
-        if (flexible.length > 0) parts.push(`one register kept for ${flexible.length} flexible breakpoint(s) (${flexible.map((bp) => `#${bp.id}`).join(', ')})`);
-        const held = parts.length > 0 ? parts.join(', ') : 'nothing';
-        const flexHint = req.pinned ? (flexible.length > 0 ? '' : '; a flexible breakpoint would time-share a register instead') : '';
-        const message = `no ${regs} register left for a ${what}${kind} breakpoint ${where}: `
-          + `${klass.slots} registers, held by ${held}${!req.pinned && flexible.length === 0 ? ', and a flexible breakpoint needs one kept free for time-sharing' : ''}${flexHint}`;
-        throw new NoSpaceError(message, {
-          cpu: c, pid, slots: klass.slots, registerNames: [...klass.registerNames],
-          holders: pinned.map((bp) => ({ eventId: bp.id, owner: bp.owner, pinned: true, pid: bp.task?.pid ?? null, cpu: bp.cpu })),
-          keptForFlexible: flexible.length > 0,
-        });
+        this.raiseNoSpace(klass, req, what, c, pid, pinned, flexible);
       }
     }
     // The accounting refused but no single situation overflows: only a custom accounting can get here.
     throw new NoSpaceError(`no ${klass.name} register left for this breakpoint (refused by the constraint accounting)`, {
       cpu: req.cpu, pid: req.pid >= 0 ? req.pid : null, slots: klass.slots, registerNames: [...klass.registerNames], holders: [], keptForFlexible: false,
     });
+  }
+
+  private raiseNoSpace(
+    klass: ArchProfile['classes'][number], req: SlotRequest, what: string, c: number, pid: number | null,
+    pinned: Breakpoint[], flexible: Breakpoint[],
+  ): never {
+    const regs = `${klass.registerNames[0]}–${klass.registerNames[klass.slots - 1]}`;
+    const kind = req.pinned ? 'pinned' : 'flexible';
+    const where = req.pid >= 0
+      ? `of pid ${req.pid} when it runs on cpu${c}`
+      : `on cpu${c} ${pid === null ? 'with no task running' : `while pid ${pid} runs there`}`;
+    const parts = pinned.map((bp) => `#${bp.id} ${bp.owner}${bp.task ? ` (pid ${bp.task.pid})` : ` (cpu${bp.cpu})`}`);
+    if (flexible.length > 0) parts.push(`one register kept for ${flexible.length} flexible breakpoint(s) (${flexible.map((bp) => `#${bp.id}`).join(', ')})`);
+    const held = parts.length > 0 ? parts.join(', ') : 'nothing';
+    const needsKept = !req.pinned && flexible.length === 0 ? ', and a flexible breakpoint needs one kept free for time-sharing' : '';
+    const flexHint = req.pinned && flexible.length === 0 ? '; a flexible breakpoint would time-share a register instead' : '';
+    throw new NoSpaceError(`no ${regs} register left for a ${what}${kind} breakpoint ${where}: ${klass.slots} registers, held by ${held}${needsKept}${flexHint}`, {
+      cpu: c, pid, slots: klass.slots, registerNames: [...klass.registerNames],
+      holders: pinned.map((bp) => ({ eventId: bp.id, owner: bp.owner, pinned: true, pid: bp.task?.pid ?? null, cpu: bp.cpu })),
+      keptForFlexible: flexible.length > 0,
+    });
+  }
+}
+
+export const MAX_MUX_INTERVAL = 2 ** 32;
+
+function checkMux(mux: unknown): void {
+  if (!Number.isSafeInteger(mux) || (mux as number) < 1 || (mux as number) > MAX_MUX_INTERVAL) {
+    fail('EINVAL', `muxInterval ${String(mux)}: need a whole number of time units from 1 to 2^32`);
   }
 }
 

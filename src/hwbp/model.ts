@@ -17,6 +17,8 @@ export interface Breakpoint {
   cls: number;
   readonly pinned: boolean;
   disabled: boolean;
+  /** Set by ptrace: kernel addresses are EINVAL rather than EPERM, now and on every modify. */
+  readonly excludeKernel: boolean;
   /** Owning task, or null for a CPU-bound breakpoint. */
   readonly task: TaskRecord | null;
   /** The CPU it is bound to, or -1 for every CPU. */

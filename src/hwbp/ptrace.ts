@@ -6,10 +6,10 @@
  * at install time and is unrelated to its virtual index, which is why the virtual DR6 reports the
  * virtual index that hit.
  */
-import { decodeDr7Slot, DR6_RESERVED, DR7_CONTROL_RESERVED, encodeDr7Slot, DR7_GLOBAL_SLOWDOWN, x86GenericFields } from './arch/x86';
+import { decodeDr7Slot, DR6_RESERVED, DR7_CONTROL_RESERVED, x86GenericFields } from './arch/x86';
 import { fail, HwbpError, NoSpaceError } from './errors';
 import type { Kernel } from './kernel';
-import type { Breakpoint, TaskRecord } from './model';
+import type { TaskRecord } from './model';
 import { HW_BREAKPOINT_W } from './types';
 
 /** offsetof(struct user, u_debugreg) and sizeof(struct user) on x86-64. */
@@ -35,9 +35,9 @@ export class PtraceFrontDoor {
   /** `value` is an unsigned long: a number, or a bigint for values beyond 2^53. */
   poke(task: TaskRecord, offset: number, value: number | bigint): void {
     const n = this.debugRegister(offset);
+    if (n === 4 || n === 5) fail('EIO', `offset ${offset} is DR${n}: there are no DR4 or DR5 registers to write`);
     const ok = typeof value === 'bigint' ? value >= 0n && value < 1n << 64n : Number.isSafeInteger(value) && value >= 0;
     if (!ok) fail('EINVAL', `value ${String(value)} for DR${n}: need an unsigned 64-bit integer`);
-    if (n === 4 || n === 5) fail('EIO', `offset ${offset} is DR${n}: there are no DR4 or DR5 registers to write`);
     if (n < 4) {
       this.setAddress(task, n, value);
       return;
@@ -71,18 +71,27 @@ export class PtraceFrontDoor {
         task, -1, { onHit: null, owner: `ptrace DR${n}` }, n, null,
       );
     } else {
-      this.kernel.modifyBreakpoint(bp, { addr }, 'ptrace');
+      this.kernel.modifyBreakpoint(bp, { addr });
     }
   }
 
   /** Writing DR7: apply each slot's enable/type/len; on the first error restore the old DR7 and report it. */
+  /**
+   * The kernel's second pass re-applies the old DR7, which leaves behind any breakpoint the first
+   * pass registered and turns disabled slots into execute/len-8 ones (an empty DR7 field decodes
+   * that way). Ours puts every slot back exactly as it was, so a refused write changes nothing.
+   */
   private writeDr7(task: TaskRecord, value: number): void {
     const requested = (value & ~DR7_CONTROL_RESERVED) >>> 0;
-    const before = this.currentDr7(task);
+    const before = task.ptraceSlots.map((bp) => (bp === null ? null : { bp, type: bp.hw.type, len: bp.hw.len, disabled: bp.disabled }));
     const firstError = this.applyDr7(task, requested);
     if (firstError !== null) {
-      // The second pass puts back what the breakpoints said before; it only undoes what the first did.
-      this.applyDr7(task, before);
+      before.forEach((was, i) => {
+        const now = task.ptraceSlots[i];
+        if (now !== null && now !== was?.bp) this.kernel.closeBreakpoint(now);
+        if (was !== null) this.kernel.modifyBreakpoint(was.bp, { type: was.type, len: was.len, disabled: was.disabled });
+        task.ptraceSlots[i] = was?.bp ?? null;
+      });
       throw firstError;
     }
     task.ptraceDr7 = value;
@@ -101,7 +110,7 @@ export class PtraceFrontDoor {
             task, -1, { onHit: null, owner: `ptrace DR${i}` }, i, null,
           );
         } else {
-          this.kernel.modifyBreakpoint(bp, { type, len, disabled: !enabled }, 'ptrace');
+          this.kernel.modifyBreakpoint(bp, { type, len, disabled: !enabled });
         }
       } catch (e) {
         const message = e instanceof HwbpError ? `DR7 slot ${i}: ${e.message.replace(/^[A-Z]+: /, '')}` : '';
@@ -111,14 +120,5 @@ export class PtraceFrontDoor {
       }
     }
     return null;
-  }
-
-  /** DR7 as the task's breakpoints stand: the bits of every enabled one (ptrace_get_dr7()). */
-  private currentDr7(task: TaskRecord): number {
-    let dr7 = 0;
-    task.ptraceSlots.forEach((bp: Breakpoint | null, i) => {
-      if (bp !== null && !bp.disabled) dr7 |= encodeDr7Slot(i, bp.hw.lenCode, bp.hw.typeCode) | DR7_GLOBAL_SLOWDOWN;
-    });
-    return dr7 >>> 0;
   }
 }

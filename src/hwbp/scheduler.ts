@@ -87,15 +87,6 @@ export class CpuState {
 
 const byRotationKey = (a: Breakpoint, b: Breakpoint) => a.rotationKey - b.rotationKey;
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-function lcm(a: number, b: number): number {
-  return (a / gcd(a, b)) * b;
-}
-
 export class Scheduler {
   readonly cpus: CpuState[];
   private readonly profile: ArchProfile;
@@ -268,7 +259,9 @@ export class Scheduler {
       }
       cpu.clock = cpu.rotateAt;
       remaining -= untilRotation;
-      remaining -= this.skipWholePeriods(cpu, remaining);
+      // Every further rotation instant this tick reaches can be jumped over in one step.
+      const further = Math.floor(remaining / this.muxInterval);
+      if (further > 0 && this.skipRotations(cpu, further)) remaining -= further * this.muxInterval;
       this.rotate(cpu);
     }
   }
@@ -293,52 +286,79 @@ export class Scheduler {
   }
 
   /**
-   * A long tick on an overcommitted CPU would rotate once per interval, which for a huge tick is far
-   * too many steps. Nothing else changes during one tick, so the rotation is periodic: after
-   * lcm(K, F) rotations of a class with K flexible breakpoints on F registers, the order and the
-   * register each one holds are back where they were, and each ran for F/K of the time. Jump over
-   * whole periods arithmetically, leaving keys, times and registers exactly as rotating one by one
-   * would. Called at a rotation instant; returns the time skipped (0 if less than a period remains).
+   * Perform `m` rotations (at this instant and the m - 1 instants after it) arithmetically, leaving
+   * exactly what rotating one by one would: nothing else changes during one tick, so rotation r
+   * (0-based) of a class moves order[r mod K] to the back and order[(r + F) mod K] takes the
+   * register it leaves. Hence after m rotations the ones at positions m … m+F-1 (mod K) run, the one
+   * at position p holding the register that order[p mod F] held; order[i] ran during every rotation
+   * r in 1…m for which (i − r) mod K < F; and the order is by each one's last move. O(K) per class,
+   * whatever m is. Returns false (and does nothing) if some class has no register to rotate.
    */
-  private skipWholePeriods(cpu: CpuState, remaining: number): number {
+  private skipRotations(cpu: CpuState, m: number): boolean {
     const mux = this.muxInterval;
-    let period = 1;
-    let rotatingClasses = 0;
+    const classes: { order: Breakpoint[]; f: number; rank: number }[] = [];
     for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
       if (!cpu.overcommitted[cls]) continue;
-      const k = cpu.flexibleOrder[cls].length;
-      const f = cpu.registers[cls].length - countPinnedInstalled(cpu, cls);
-      if (f <= 0) return 0;
-      period = lcm(period, lcm(k, f));
-      rotatingClasses++;
-    }
-    if (rotatingClasses === 0 || period > 1e6) return 0;
-    const rotations = Math.floor(remaining / (mux * period)) * period;
-    if (rotations === 0) return 0;
-    const skipped = rotations * mux;
-
-    const seqBefore = this.rotationSeq;
-    let rank = 0;
-    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
-      if (!cpu.overcommitted[cls]) continue;
-      rank++;
       const order = cpu.flexibleOrder[cls];
-      const k = order.length;
       const f = cpu.registers[cls].length - countPinnedInstalled(cpu, cls);
-      const share = (rotations / k) * f * mux;
-      for (let i = 0; i < k; i++) {
+      if (f <= 0 || f >= order.length) return false;
+      classes.push({ order, f, rank: classes.length });
+    }
+    if (classes.length === 0) return false;
+    const start = cpu.clock;
+    const end = start + m * mux;
+    const moved: { bp: Breakpoint; last: number; rank: number }[] = [];
+    for (const { order, f, rank } of classes) {
+      const k = order.length;
+      const cls = order[0].cls;
+      const registers = order.slice(0, f).map((bp) => bp.register);
+      // Close the running intervals at the start of the window; the window's share is added below.
+      for (let i = 0; i < f; i++) {
         const bp = order[i];
-        // Rotation j (0-based) of this window moves order[j mod k]; its last move sets its key.
-        const lastMove = rotations - k + i;
-        bp.rotationKey = seqBefore + lastMove * rotatingClasses + rank;
-        // The lazy interval of an installed one will count the whole window; it only ran its share.
-        bp.timeRunning += bp.register >= 0 ? share - skipped : share;
+        bp.timeRunning += start - bp.runningSince;
+        cpu.registers[cls][bp.register] = null;
+        cpu.control = this.profile.uninstall(cpu.control, cls, bp.register, bp.hw);
+        bp.register = -1;
+      }
+      // Intervals each one ran: q whole cycles of K rotations give F each; the s left over are
+      // counted with a difference array over the positions they cover.
+      const q = Math.floor(m / k);
+      const s = m - q * k;
+      const partial = new Int32Array(k + 1);
+      for (let r = 1; r <= s; r++) {
+        // Rotation r leaves positions r … r+F-1 (mod K) running.
+        const a = r % k;
+        const b = a + f;
+        partial[a]++;
+        if (b <= k) partial[b]--;
+        else { partial[k]--; partial[0]++; partial[b - k]--; }
+      }
+      let running = 0;
+      for (let i = 0; i < k; i++) {
+        running += partial[i];
+        order[i].timeRunning += (q * f + running) * mux;
+        // Its last move: the largest rotation index x <= m-1 with x ≡ i (mod K), if any.
+        if (m - 1 >= i) moved.push({ bp: order[i], last: i + Math.floor((m - 1 - i) / k) * k, rank });
+      }
+      for (let t = 0; t < f; t++) {
+        const p = m + t;
+        const bp = order[p % k];
+        const index = registers[p % f];
+        cpu.registers[cls][index] = bp;
+        bp.register = index;
+        bp.runningSince = end;
+        cpu.control = this.profile.install(cpu.control, cls, index, bp.hw);
       }
     }
-    this.rotationSeq = seqBefore + rotations * rotatingClasses;
-    cpu.clock += skipped;
-    cpu.rotateAt += skipped;
-    return skipped;
+    // Only the relative order of keys matters: re-issue them compactly in the order of the last
+    // moves (rotation index, then class order within one interval), as stepping would have.
+    moved.sort((a, b) => a.last - b.last || a.rank - b.rank);
+    for (const { bp } of moved) bp.rotationKey = ++this.rotationSeq;
+    for (const { order } of classes) order.sort(byRotationKey);
+    cpu.clock = end;
+    cpu.rotateAt = end;
+    this.rebuildHot(cpu);
+    return true;
   }
 }
 

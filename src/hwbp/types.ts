@@ -70,7 +70,7 @@ export interface HitInfo {
   addr: number;
   size: number;
   kind: AccessKind;
-  /** x86: the DR6 value the CPU reports (reserved bits set, B0–B3 for the matching registers). arm64: a bit per matching register. */
+  /** x86: the DR6 value the CPU reports (reserved bits set, B0–B3 for the matching registers). arm64: bit n for BVRn, bit 16+n for WVRn. */
   status: number;
   matches: HitMatch[];
   /** Simulated time on that CPU when the access happened. */
@@ -125,8 +125,8 @@ export interface ControlSnapshot {
   dr7?: number;
   dr7Decoded?: Dr7SlotDecoded[];
   dr6?: number;
-  /** Registers whose status bit is set in the last reported status (B0–B3 on x86). */
-  statusHits: number[];
+  /** Registers whose status bit is set in the last reported status (B0–B3 on x86): their names. */
+  statusHits: string[];
   /** arm64: each installed register's control value decoded (BCRn / WCRn). */
   arm64Decoded?: Arm64ControlDecoded[];
 }

@@ -55,10 +55,14 @@ describe('arm64 profile', () => {
     assertErrno(() => k.perfEventOpen({ type: 'w', addr: 0x1006, len: 4 }, cpu0), 'EINVAL', 'window');
   });
 
-  it('reports a status bit per matching watchpoint register', () => {
+  it('reports a status bit per matching register, breakpoints and watchpoints in separate lanes', () => {
     const k = createKernel({ arch: 'arm64', cpus: 1 });
     for (let i = 0; i < 3; i++) k.perfEventOpen({ type: 'w', addr: 0x1000 + 8 * i, len: 8 }, cpu0);
+    k.perfEventOpen({ type: 'x', addr: 0x400000, len: 4 }, cpu0);
     const hit = k.access(0, 0x1010, 8, 'write');
-    assert.deepEqual([hit?.status, hit?.matches[0].registerName], [0b100, 'WVR2']);
+    assert.deepEqual([hit?.status, hit?.matches[0].registerName], [0b100 << 16, 'WVR2']);
+    assert.deepEqual(k.snapshot().cpus[0].control.statusHits, ['WVR2']);
+    assert.equal(k.access(0, 0x400000, 4, 'exec')?.status, 0b1, 'breakpoint registers report in the low lane');
+    assert.deepEqual(k.snapshot().cpus[0].control.statusHits, ['BVR0']);
   });
 });

@@ -142,7 +142,7 @@ describe('x86_64 profile', () => {
       assert.deepEqual(hit.matches, [{ register: 2, registerName: 'DR2', eventId: c.id, ptraceIndex: null }]);
       assert.equal(c.read().count, 1);
       assert.equal(k.snapshot().cpus[0].control.dr6, 0xffff0ff4);
-      assert.deepEqual(k.snapshot().cpus[0].control.statusHits, [2]);
+      assert.deepEqual(k.snapshot().cpus[0].control.statusHits, ['DR2']);
     });
 
     it('report every register that matches one access', () => {

@@ -81,7 +81,7 @@ export function arm64Profile(instSlots = ARM64_DEFAULT_INST_SLOTS, dataSlots = A
           fail('EINVAL', `attr.addr ${hex(addr)}: AArch64 instruction breakpoints need a 4-byte aligned address`);
         }
         const a = Number(addr);
-        return { type, addr: a, len, regValue: a, lo: a, hi: a + 1, accessMask, lenCode: 0xf, typeCode: ctrlType };
+        return { type, addr: a, len: 4, regValue: a, lo: a, hi: a + 1, accessMask, lenCode: 0xf, typeCode: ctrlType };
       }
       const offset = Number(addr & 7n);
       if (offset + len > 8) {
@@ -101,9 +101,10 @@ export function arm64Profile(instSlots = ARM64_DEFAULT_INST_SLOTS, dataSlots = A
     initialStatus: 0,
 
     describe(view: InstalledView): ControlSnapshot {
-      const statusHits: number[] = [];
+      const statusHits: string[] = [];
       for (let i = 0; i < ARM64_MAX_SLOTS; i++) {
-        if (view.status & (1 << i)) statusHits.push(i);
+        if (view.status & (1 << i)) statusHits.push(`BVR${i}`);
+        if (view.status & (1 << (16 + i))) statusHits.push(`WVR${i}`);
       }
       const arm64Decoded: Arm64ControlDecoded[] = [];
       view.byClass.forEach((regs, cls) => regs.forEach((hw, index) => {

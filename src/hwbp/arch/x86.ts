@@ -157,9 +157,9 @@ export const x86Profile: ArchProfile = {
   initialStatus: DR6_RESERVED,
 
   describe(view: InstalledView): ControlSnapshot {
-    const statusHits: number[] = [];
+    const statusHits: string[] = [];
     for (let i = 0; i < X86_SLOTS; i++) {
-      if (view.status & (1 << i)) statusHits.push(i);
+      if (view.status & (1 << i)) statusHits.push(`DR${i}`);
     }
     return { dr7: view.control, dr7Decoded: decodeDr7(view.control), dr6: view.status, statusHits };
   },

@@ -4,17 +4,34 @@
  */
 import { HwbpError } from '../hwbp';
 import { runDemo } from './demo';
+import { runCheck, runProgram, UsageError } from './run';
 
 const USAGE = `usage: hwbp <command>
 
 commands:
+  run FILE [--watch EXPR[:w|:rw|:r][:pinned|:flexible|:auto]]... [--json]
+           [--seed N] [--cpus N] [--mux N] [--timeslice N] [--arch x86_64|arm64] [--max-steps N]
+          run a .hwsim workload headless; print every watchpoint hit, the registers and the
+          per-watchpoint table (enabled / running / hits / estimate)
+  check FILE...   report the diagnostics of .hwsim files (exit 1 on errors)
   demo    a guided tour of the simulated hw_breakpoint layer (registers, ENOSPC, flexible time-sharing)
   help    this text
 `;
 
 export function main(argv: string[]): number {
   const [command, ...rest] = argv;
+  const out = (line: string) => process.stdout.write(line + '\n');
+  const err = (line: string) => process.stderr.write(line + '\n');
   switch (command) {
+    case 'run':
+    case 'check':
+      try {
+        return command === 'run' ? runProgram(rest, out, err) : runCheck(rest, out, err);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        err(`hwbp: ${e.message}`);
+        return 2;
+      }
     case 'demo':
       if (rest.length > 0) {
         process.stderr.write(`hwbp demo: unexpected argument '${rest[0]}'\n`);

@@ -1,0 +1,244 @@
+/**
+ * `hwbp check` and `hwbp run`: the workload language and the simulated machine, headless.
+ */
+import { readFileSync } from 'node:fs';
+import { WatchpointManager, type WatchAccess, type WatchMode, type WatchpointInfo } from '../adapter/watchpoints';
+import type { KernelSnapshot } from '../hwbp';
+import { checkProgram, formatDiagnostic, loadProgram, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
+
+export class UsageError extends Error {}
+
+type Write = (line: string) => void;
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/** `hwbp check FILE…`: diagnostics of every file; 1 if any has errors. */
+export function runCheck(args: string[], out: Write, err: Write): number {
+  if (args.length === 0) throw new UsageError('hwbp check: give one or more .hwsim files');
+  let failed = false;
+  for (const file of args) {
+    const diagnostics = checkProgram(readSource(file), file);
+    for (const d of diagnostics) err(formatDiagnostic(d));
+    if (diagnostics.some((d) => d.severity === 'error')) failed = true;
+    else out(`${file}: ok`);
+  }
+  return failed ? 1 : 0;
+}
+
+export interface WatchSpec {
+  expr: string;
+  access: WatchAccess;
+  mode: WatchMode;
+}
+
+/** EXPR[:w|:rw|:r][:pinned|:flexible|:auto] */
+export function parseWatchSpec(spec: string): WatchSpec {
+  const parts = spec.split(':');
+  let access: WatchAccess = 'w';
+  let mode: WatchMode = 'auto';
+  while (parts.length > 1) {
+    const last = parts[parts.length - 1];
+    if (last === 'w' || last === 'rw' || last === 'r') access = last;
+    else if (last === 'pinned' || last === 'flexible' || last === 'auto') mode = last;
+    else break;
+    parts.pop();
+  }
+  const expr = parts.join(':').trim();
+  if (expr === '') throw new UsageError(`--watch ${spec}: give an expression to watch, e.g. --watch counter:rw:pinned`);
+  return { expr, access, mode };
+}
+
+interface RunOptions {
+  file: string;
+  watches: WatchSpec[];
+  json: boolean;
+  maxSteps: number;
+  overrides: MachineOverrides;
+}
+
+function parseRunArgs(args: string[]): RunOptions {
+  const opts: RunOptions = { file: '', watches: [], json: false, maxSteps: 200_000_000, overrides: {} };
+  const numeric = (flag: string, v: string | undefined): number => {
+    if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${flag} needs a whole number`);
+    return Number(v);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    switch (a) {
+      case '--watch': {
+        const v = args[++i];
+        if (v === undefined) throw new UsageError('--watch needs EXPR[:w|:rw|:r][:pinned|:flexible|:auto]');
+        opts.watches.push(parseWatchSpec(v));
+        break;
+      }
+      case '--json': opts.json = true; break;
+      case '--max-steps': opts.maxSteps = numeric(a, args[++i]); break;
+      case '--seed': opts.overrides.seed = numeric(a, args[++i]); break;
+      case '--cpus': opts.overrides.cpus = numeric(a, args[++i]); break;
+      case '--mux': opts.overrides.mux = numeric(a, args[++i]); break;
+      case '--timeslice': opts.overrides.timeslice = numeric(a, args[++i]); break;
+      case '--arch': {
+        const v = args[++i];
+        if (v !== 'x86_64' && v !== 'arm64') throw new UsageError('--arch takes x86_64 or arm64');
+        opts.overrides.arch = v;
+        break;
+      }
+      default:
+        if (a.startsWith('--')) throw new UsageError(`hwbp run: unknown option ${a}`);
+        if (opts.file !== '') throw new UsageError(`hwbp run: one program at a time (got ${opts.file} and ${a})`);
+        opts.file = a;
+    }
+  }
+  if (opts.file === '') throw new UsageError('hwbp run: give a .hwsim file');
+  return opts;
+}
+
+const hex = (n: number) => '0x' + n.toString(16);
+
+/** `hwbp run FILE [--watch SPEC]… [--json]`: run headless, report every watchpoint hit and the registers. */
+export function runProgram(args: string[], out: Write, err: Write): number {
+  const opts = parseRunArgs(args);
+  const { diagnostics, machine } = loadProgram(readSource(opts.file), opts.file, opts.overrides);
+  for (const d of diagnostics) err(formatDiagnostic(d));
+  if (machine === null) return 1;
+  const json = (o: object) => out(JSON.stringify(o));
+  const cfg = machine.config;
+  if (opts.json) json({ type: 'start', file: opts.file, machine: cfg });
+  else out(`hwbp run ${opts.file} (${cfg.arch}, ${cfg.cpus} CPUs, timeslice ${cfg.timeslice}, mux ${cfg.mux}, seed ${cfg.seed})`);
+
+  machine.on((e) => {
+    if (e.kind === 'output') {
+      const name = machine.thread(e.threadId).name;
+      if (opts.json) json({ type: 'output', thread: name, text: e.text });
+      else out(`${name}: ${e.text}`);
+    } else if (e.kind === 'notice') {
+      if (opts.json) json({ type: 'notice', text: e.text });
+      else out(`note: ${e.text}`);
+    }
+  });
+  for (const u of machine.users) {
+    if (u.error !== null) continue;
+    if (opts.json) json({ type: 'user', label: u.user.label, eventIds: u.eventIds });
+    else out(`other user: ${u.user.label} -> event${u.eventIds.length > 1 ? 's' : ''} #${u.eventIds.join(', #')}`);
+  }
+
+  const manager = new WatchpointManager(machine, (info, why) => {
+    if (opts.json) json({ type: 'watchpoint-changed', why, watchpoint: info });
+    else out(`watch #${info.id} ${info.label} ${why}: ${info.message}`);
+  });
+  for (const w of opts.watches) {
+    let target;
+    try {
+      target = machine.evaluate(w.expr, null);
+    } catch (e) {
+      if (!(e instanceof RuntimeFault)) throw e;
+      throw new UsageError(`--watch ${w.expr}: ${e.message}`);
+    }
+    if (target.addr === null || target.size === null) throw new UsageError(`--watch ${w.expr}: not a variable or element in memory (it is a ${target.type} value)`);
+    let info: WatchpointInfo;
+    try {
+      info = manager.add({ label: w.expr, addr: target.addr, size: target.size, access: w.access, mode: w.mode });
+    } catch (e) {
+      throw new UsageError(`--watch ${w.expr}: ${(e as Error).message}`);
+    }
+    if (opts.json) json({ type: 'watch', watchpoint: info });
+    else out(`watch #${info.id} ${w.expr} (${target.size} bytes at ${hex(target.addr)}, ${w.access}): ${info.message}`);
+  }
+
+  let last: KernelSnapshot | null = null;
+  let lastTime = 0;
+  let steps = 0;
+  let stop: StopEvent | null = null;
+  while (steps < opts.maxSteps) {
+    const budget = Math.min(1_000_000, opts.maxSteps - steps);
+    stop = machine.run(budget);
+    if (stop === null) {
+      steps += budget;
+      continue;
+    }
+    if (stop.reason !== 'data' && stop.reason !== 'exec') break;
+    reportHit(machine, manager, stop, opts.json, out);
+    last = machine.kernel.snapshot();
+    lastTime = stop.time;
+    stop = null;
+  }
+
+  let code = 0;
+  if (stop === null) {
+    code = 2;
+    if (opts.json) json({ type: 'exit', reason: 'limit', steps: opts.maxSteps });
+    else out(`stopped after ${opts.maxSteps} CPU steps (--max-steps); the program was still running`);
+  } else if (stop.reason === 'exited') {
+    if (opts.json) json({ type: 'exit', reason: 'exited', time: stop.time });
+    else out(`exited: ${stop.message} after ${stop.time} cycles`);
+  } else {
+    code = 1;
+    if (opts.json) json({ type: 'exit', reason: stop.reason, message: stop.message, time: stop.time });
+    else out(`${stop.reason}: ${stop.message ?? ''}`);
+  }
+  printRegisters(last ?? machine.kernel.snapshot(), last === null ? 'at exit' : `at the last hit (t=${lastTime})`, opts.json, out);
+  printWatchpoints(manager.list(), opts.json, out);
+  manager.dispose();
+  return code;
+}
+
+function reportHit(machine: Machine, manager: WatchpointManager, stop: StopEvent, asJson: boolean, out: Write): void {
+  const th = stop.threadId === null ? '?' : machine.thread(stop.threadId).name;
+  for (const h of stop.hits) {
+    const ids = h.hit.matches.map((m) => manager.ownerOf(m.eventId)).filter((w): w is WatchpointInfo => w !== undefined);
+    const wp = ids[0];
+    const regs = h.hit.matches.map((m) => m.registerName).join('+');
+    if (asJson) {
+      out(JSON.stringify({
+        type: 'hit', time: stop.time, watchpoint: wp?.id ?? null, label: wp?.label ?? null, thread: th, cpu: stop.cpu, registers: regs,
+        status: h.hit.status, line: stop.location?.line ?? null, statement: stop.location?.text ?? null, access: h.kind,
+        addr: h.hit.addr, size: h.hit.size, old: h.oldValue, new: h.newValue,
+      }));
+    } else {
+      const change = h.kind === 'write' ? `${h.oldValue} → ${h.newValue}` : `${h.kind} ${h.newValue}`;
+      out(`[t=${stop.time}] watch #${wp?.id ?? '?'} ${wp?.label ?? ''}: thread ${th} cpu${stop.cpu} ${regs} line ${stop.location?.line ?? '?'} \`${stop.location?.text ?? ''}\`: ${change}`);
+    }
+  }
+}
+
+function printRegisters(snap: KernelSnapshot, when: string, asJson: boolean, out: Write): void {
+  if (asJson) {
+    out(JSON.stringify({ type: 'registers', when, cpus: snap.cpus }));
+    return;
+  }
+  out(`\nRegisters ${when}:`);
+  for (const cpu of snap.cpus) {
+    out(`  cpu${cpu.cpu} [${cpu.runningName ?? 'idle'}]${cpu.control.dr7 !== undefined ? ` DR7=${hex(cpu.control.dr7)}` : ''}${cpu.rotating ? ' (flexible rotating)' : ''}`);
+    for (const cls of cpu.classes) {
+      for (const r of cls.registers) {
+        const o = r.occupant;
+        out(`    ${r.name.padEnd(5)} ${o === null ? 'free' : `#${o.eventId} ${o.owner}: ${o.type} ${hex(o.addr)}/${o.len} ${o.pinned ? 'pinned' : 'flexible'}`}`);
+      }
+    }
+  }
+}
+
+function printWatchpoints(list: WatchpointInfo[], asJson: boolean, out: Write): void {
+  if (asJson) {
+    for (const w of list) out(JSON.stringify({ type: 'watchpoint', watchpoint: w }));
+    return;
+  }
+  if (list.length === 0) return;
+  out('\nWatchpoints:');
+  const header = ['#', 'watch', 'access', 'mode', 'state', 'hits', 'enabled', 'running', 'ratio', 'estimate'];
+  const rows = list.map((w) => [
+    String(w.id), w.label, w.access, w.mode ?? w.requestedMode, w.state, String(w.hits), String(w.timeEnabled), String(w.timeRunning),
+    w.timeEnabled > 0 ? (w.timeRunning / w.timeEnabled).toFixed(2) : '-', w.estimate === null ? '<not counted>' : w.estimate.toFixed(1),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (cells: string[]) => '  ' + cells.map((c, i) => (i === 1 || i === 3 || i === 4 || i === 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  out(fmt(header));
+  for (const r of rows) out(fmt(r));
+  for (const w of list) if (w.state === 'rejected') out(`  #${w.id}: ${w.message}`);
+}

@@ -1,0 +1,775 @@
+/**
+ * The simulated machine: CPUs running the threads of a .hwsim program, every memory access and
+ * every statement fetch going through the debug registers installed on that CPU (src/hwbp).
+ *
+ * Time advances in cycles; in each cycle every CPU executes at most one micro-operation of the
+ * thread it runs (the CPUs take turns in an order drawn from the seeded generator, so a seed fixes
+ * the interleaving). A data watchpoint traps after the micro-operation that touched it; an execute
+ * breakpoint faults before the statement runs. A stop never perturbs the schedule: running again
+ * resumes exactly where it stopped.
+ *
+ * The machine knows nothing of DAP; the adapter drives it through the methods below and reads
+ * plain data back.
+ */
+import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
+import { CodeGen, formatValue, truthy, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
+import { lowerExpression, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
+import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
+import { parseExpression } from './parser';
+import { formatDiagnostic, type Diagnostic } from './diagnostics';
+import { sizeOf, typeToString, type StatementInfo, type Type, type ValueType } from './types';
+
+/** Stacks sit below this address, one region per thread. */
+export const STACK_TOP = 0x7ffe_0000_0000;
+const STACK_SPACING = 0x10_0000;
+/** Return address and saved frame pointer, as a real frame has. */
+const FRAME_OVERHEAD = 16;
+export const MAX_CALL_DEPTH = 10_000;
+
+const CALLED = -1;
+const BLOCKED = -2;
+const YIELDED = -3;
+const EXITED = -4;
+
+export type ThreadState = 'unstarted' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'exited';
+
+export interface ThreadRecord extends ExecThread {
+  readonly id: number;
+  readonly name: string;
+  readonly pinnedCpu: number | null;
+  readonly entry: CompiledFunction;
+  state: ThreadState;
+  task: Task | null;
+  /** CPU it is running on (cpu is the last one it ran on). */
+  runningOn: number;
+  sp: number;
+  joinTarget: ThreadRecord | null;
+  wakeAt: number;
+  /** Skip the statement-boundary checks once: set after stopping before a statement (x86's RF flag). */
+  resumeFlag: boolean;
+  /** Micro-operations executed. */
+  instructions: number;
+  /**
+   * After a data trap: the statement that made the access, shown as where the thread stands (the
+   * line that wrote) until it runs again, at the frame depth it ran in.
+   */
+  trap: { depth: number; fnIndex: CompiledFunction; stmt: number } | null;
+}
+
+export interface Location {
+  fn: string;
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+  codeAddr: number;
+  text: string;
+}
+
+export interface DataHit {
+  hit: HitInfo;
+  kind: 'read' | 'write' | 'exec';
+  type: string;
+  oldValue: string | null;
+  newValue: string;
+}
+
+export type StopReason = 'breakpoint' | 'data' | 'exec' | 'step' | 'pause' | 'exception' | 'exited' | 'deadlock';
+
+export interface StopEvent {
+  reason: StopReason;
+  threadId: number | null;
+  cpu: number | null;
+  location: Location | null;
+  /** Data or execute hits that stopped the program (one access can match several registers). */
+  hits: DataHit[];
+  /** Ids of the breakpoints/watchpoints that caused the stop. */
+  eventIds: number[];
+  message: string | null;
+  exitCode: number | null;
+  /** Machine time (cycles) when it stopped. */
+  time: number;
+}
+
+export type MachineEvent =
+  | { kind: 'output'; threadId: number; text: string }
+  | { kind: 'thread'; threadId: number; name: string; state: 'started' | 'exited'; pid: number }
+  | { kind: 'notice'; text: string };
+
+export interface ThreadInfo {
+  id: number;
+  name: string;
+  state: ThreadState;
+  cpu: number | null;
+  pid: number | null;
+  instructions: number;
+}
+
+export interface FrameInfo {
+  index: number;
+  fn: string;
+  location: Location;
+  base: number;
+}
+
+export interface VariableInfo {
+  name: string;
+  type: string;
+  addr: number;
+  size: number;
+  value: string;
+  /** Element values of an array, formatted. */
+  elements?: string[];
+}
+
+export interface EvaluateResult {
+  value: string;
+  type: string;
+  /** Address and size when the expression names a place in memory. */
+  addr: number | null;
+  size: number | null;
+}
+
+interface CpuRun {
+  index: number;
+  current: ThreadRecord | null;
+  queue: ThreadRecord[];
+  sliceLeft: number;
+}
+
+/** A small deterministic generator (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class Machine implements Port {
+  readonly kernel: Kernel;
+  readonly memory = new Memory();
+  readonly config: MachineConfig;
+  readonly program: LoweredProgram;
+  readonly threads: ThreadRecord[] = [];
+  /** Other users of the debug registers declared by the program (perf/wide lines), as opened. */
+  readonly users: { user: OtherUser; eventIds: number[]; error: string | null }[] = [];
+  readonly access: Port['access'];
+  private readonly functions = new Map<string, CompiledFunction>();
+  private readonly paramStores = new Map<CompiledFunction, ((th: ExecThread, v: Value) => void)[]>();
+  private readonly cpus: CpuRun[] = [];
+  private readonly random: () => number;
+  private readonly listeners: ((e: MachineEvent) => void)[] = [];
+  /**
+   * Events whose hits stop the program (the debugger's; ptrace breakpoints always do), each with the
+   * byte range it really watches: a register may cover more than was asked for (x86 can only watch
+   * aligned 1/2/4/8 bytes), and an access outside the range is not the user's business.
+   */
+  private readonly stopping = new Map<number, { lo: number; hi: number } | null>();
+  private readonly softwareBreakpoints = new Set<number>();
+  private readonly statementsByAddr = new Map<number, StatementInfo>();
+  private pendingHits: DataHit[] = [];
+  private stepping: { thread: ThreadRecord; kind: 'into' | 'over' | 'out'; depth: number; armed: boolean } | null = null;
+  private pauseRequested = false;
+  /** Cycle count, and where in the current cycle the next CPU slot is. */
+  now = 0;
+  private cursor = 0;
+  private cycleStart = 0;
+  private finished: StopEvent | null = null;
+
+  constructor(program: LoweredProgram) {
+    this.program = program;
+    this.config = program.machine;
+    this.random = rng(this.config.seed);
+    this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux });
+    const kernel = this.kernel;
+    this.access = (cpu, addr, size, kind) => kernel.access(cpu, addr, size, kind);
+    // Memory: text (one 4-byte slot per statement), data (globals and their initial values).
+    this.memory.map('text', 0x400000, Math.max(0x1000, Math.ceil((program.textEnd - 0x400000) / 0x1000) * 0x1000));
+    for (const [start, end] of program.dataSegments) this.memory.map('data', start, end - start);
+    for (const g of program.globals) {
+      if (g.init === null) continue;
+      const elem = (g.type.k === 'array' ? g.type.elem : g.type) as ValueType;
+      const write = writerFor(elem);
+      const size = sizeOf(elem);
+      g.init.forEach((v, i) => {
+        const addr = g.addr + i * size;
+        const seg = this.memory.segmentFor(addr, size, 'initialise');
+        write(seg.view, addr - seg.base, elem.k === 'int' && elem.size === 8 ? v : Number(BigInt.asUintN(64, v)));
+      });
+    }
+    // Code: every function and thread body, compiled to closures.
+    for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
+      const compiled: CompiledFunction = { lowered: f, code: [], frameBytes: f.frameSize + FRAME_OVERHEAD };
+      this.functions.set(`${f.kind}:${f.name}`, compiled);
+      for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
+    }
+    const byName = new Map([...program.functions.keys()].map((n) => [n, this.functions.get(`fn:${n}`)!]));
+    const gen = new CodeGen(this, byName);
+    for (const compiled of this.functions.values()) {
+      gen.compileFunction(compiled);
+      this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
+    }
+    // Threads: each has its stack region from the start; a kernel task only once it runs.
+    program.threads.forEach((t, i) => {
+      const top = STACK_TOP - i * STACK_SPACING;
+      const stack = this.memory.map(`stack of ${t.name}`, top - this.config.stack, this.config.stack);
+      this.threads.push({
+        id: i + 1, name: t.name, pinnedCpu: t.cpu, entry: this.functions.get(`thread:${t.name}`)!, state: 'unstarted',
+        task: null, cpu: t.cpu ?? 0, runningOn: -1, frames: [], stack, sp: top, joinTarget: null, wakeAt: 0,
+        resumeFlag: false, instructions: 0, trap: null,
+      });
+    });
+    for (let c = 0; c < this.config.cpus; c++) this.cpus.push({ index: c, current: null, queue: [], sliceLeft: this.config.timeslice });
+    // Other users: CPU-bound and wide ones exist from the start; thread-bound ones when their thread starts.
+    for (const user of program.users) if (user.thread === null) this.openUser(user, null);
+    this.start(this.threads.find((t) => t.name === 'main')!);
+  }
+
+  on(listener: (e: MachineEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  private emit(e: MachineEvent): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Debugger controls
+
+  /**
+   * Hits of this event stop the program (the debugger's watchpoints and hardware breakpoints); with
+   * a range, only accesses that touch [lo, hi) do.
+   */
+  setStopping(eventId: number, stops: boolean, range: { lo: number; hi: number } | null = null): void {
+    if (stops) this.stopping.set(eventId, range);
+    else this.stopping.delete(eventId);
+  }
+
+  /** Software breakpoints: the code addresses of statements (unlimited, no register needed). */
+  setSoftwareBreakpoints(addrs: Iterable<number>): void {
+    this.softwareBreakpoints.clear();
+    for (const a of addrs) this.softwareBreakpoints.add(a);
+  }
+
+  statementAt(addr: number): StatementInfo | undefined {
+    return this.statementsByAddr.get(addr);
+  }
+
+  /** Every statement, in code address order (the pseudo-disassembly). */
+  allStatements(): StatementInfo[] {
+    return [...this.statementsByAddr.values()].sort((a, b) => a.codeAddr - b.codeAddr);
+  }
+
+  pause(): void {
+    this.pauseRequested = true;
+  }
+
+  /** Arrange for `run` to stop when thread `id` has completed a step. */
+  step(threadId: number, kind: 'into' | 'over' | 'out'): void {
+    const th = this.thread(threadId);
+    if (th.state === 'exited' || th.state === 'unstarted') throw new RuntimeFault(`thread ${th.name} is not running (${th.state})`);
+    this.stepping = { thread: th, kind, depth: th.frames.length, armed: false };
+  }
+
+  get state(): 'ready' | 'exited' {
+    return this.finished === null ? 'ready' : 'exited';
+  }
+
+  /**
+   * Run at most `budget` CPU slots. Returns the stop, or null if the budget ran out first (call
+   * again: the adapter yields to its event loop in between, so pause works on infinite loops).
+   */
+  run(budget: number): StopEvent | null {
+    if (this.finished !== null) return this.finished;
+    const n = this.cpus.length;
+    for (let slot = 0; slot < budget; slot++) {
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        const th = this.cpus.map((c) => c.current).find((t) => t !== null) ?? this.threads.find((t) => t.state !== 'exited' && t.state !== 'unstarted') ?? null;
+        return this.stop('pause', th, null);
+      }
+      if (this.cursor === 0) this.beginCycle();
+      const cpu = this.cpus[(this.cycleStart + this.cursor) % n];
+      const stop = this.runSlot(cpu);
+      if (stop !== null) {
+        // A fault-before stop leaves the slot to be run again; anything else has used it.
+        if (stop.reason !== 'breakpoint' && stop.reason !== 'exec' && stop.reason !== 'step') this.advanceCursor();
+        return stop;
+      }
+      this.advanceCursor();
+    }
+    return null;
+  }
+
+  private beginCycle(): void {
+    this.cycleStart = Math.floor(this.random() * this.cpus.length);
+    for (const th of this.threads) {
+      if (th.state === 'sleeping' && th.wakeAt <= this.now) this.makeRunnable(th);
+    }
+  }
+
+  private advanceCursor(): void {
+    this.cursor++;
+    if (this.cursor === this.cpus.length) {
+      this.cursor = 0;
+      this.now++;
+      for (let c = 0; c < this.cpus.length; c++) this.kernel.tick(c, 1);
+    }
+  }
+
+  /** One CPU slot: pick a thread if needed, then execute one micro-operation. */
+  private runSlot(cpu: CpuRun): StopEvent | null {
+    let th = cpu.current;
+    if (th === null) {
+      th = this.pickNext(cpu);
+      if (th === null) return this.checkDeadlock();
+    }
+    const f = th.frames[th.frames.length - 1];
+    const op = f.fn.code[f.pc];
+    if (op.first) {
+      const stmt = f.fn.lowered.statements[op.stmt];
+      if (!th.resumeFlag) {
+        if (this.softwareBreakpoints.size > 0 && this.softwareBreakpoints.has(stmt.codeAddr)) {
+          this.stepping = null;
+          th.resumeFlag = true;
+          return this.stop('breakpoint', th, null);
+        }
+        const exec = this.kernel.access(cpu.index, stmt.codeAddr, 1, 'exec');
+        if (exec !== null && this.stops(exec)) {
+          this.stepping = null;
+          th.resumeFlag = true;
+          return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: stmt.text }]);
+        }
+        const step = this.stepping;
+        if (step !== null && step.thread === th) {
+          if (step.armed && (step.kind === 'into' || (step.kind === 'over' && th.frames.length <= step.depth) || (step.kind === 'out' && th.frames.length < step.depth))) {
+            this.stepping = null;
+            return this.stop('step', th, null);
+          }
+          step.armed = true;
+        }
+      }
+      th.resumeFlag = false;
+    } else if (this.stepping?.thread === th) {
+      this.stepping.armed = true;
+    }
+    th.resumeFlag = false;
+    th.trap = null;
+    const depth = th.frames.length;
+    let result: number;
+    try {
+      result = op(th);
+    } catch (e) {
+      if (e instanceof RuntimeFault) return this.fault(th, e.message);
+      if (e instanceof HwbpError) return this.fault(th, e.message);
+      throw e;
+    }
+    th.instructions++;
+    if (result >= 0) f.pc = result;
+    else if (result === EXITED) this.exitThread(th, cpu);
+    else if (result === BLOCKED) this.deschedule(cpu, th, 'blocked');
+    else if (result === YIELDED) this.requeue(cpu, th);
+    if (th.state === 'running' && --cpu.sliceLeft <= 0) {
+      cpu.sliceLeft = this.config.timeslice;
+      // Preempt only if someone else is waiting for this CPU.
+      if (cpu.queue.some((t) => t.state === 'runnable')) this.requeue(cpu, th);
+    }
+    if (this.pendingHits.length > 0) {
+      const hits = this.pendingHits;
+      this.pendingHits = [];
+      const stopping = hits.filter((h) => this.stops(h.hit));
+      if (stopping.length > 0) {
+        if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt };
+        return this.stop('data', th, null, stopping);
+      }
+    }
+    if (this.finished !== null) return this.finished;
+    return null;
+  }
+
+  /** Does this hit belong to the debugger (so it stops the program)? */
+  private stops(hit: HitInfo): boolean {
+    return hit.matches.some((m) => this.stopsFor(hit, m.eventId, m.ptraceIndex));
+  }
+
+  private stopsFor(hit: HitInfo, eventId: number, ptraceIndex: number | null): boolean {
+    if (ptraceIndex !== null) return true;
+    const range = this.stopping.get(eventId);
+    if (range === undefined) return false;
+    if (range === null) return true;
+    const end = hit.kind === 'exec' ? hit.addr + 1 : hit.addr + hit.size;
+    return hit.addr < range.hi && end > range.lo;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Scheduling
+
+  private start(th: ThreadRecord): void {
+    th.task = this.kernel.createTask(th.name);
+    th.state = 'runnable';
+    th.sp = th.stack.end;
+    th.frames = [];
+    this.pushFrame(th, th.entry, [], -1);
+    // The debugger hears of the thread before it runs, as with PTRACE_EVENT_CLONE.
+    this.emit({ kind: 'thread', threadId: th.id, name: th.name, state: 'started', pid: th.task.pid });
+    for (const user of this.program.users) if (user.thread === th.name) this.openUser(user, th);
+    this.place(th);
+  }
+
+  /** Put a runnable thread on a CPU queue: its own CPU if pinned, else the least loaded (ties by seed). */
+  private place(th: ThreadRecord): void {
+    let cpu: CpuRun;
+    if (th.pinnedCpu !== null) {
+      cpu = this.cpus[th.pinnedCpu];
+    } else {
+      const load = (c: CpuRun) => c.queue.length + (c.current === null ? 0 : 1);
+      const least = Math.min(...this.cpus.map(load));
+      const candidates = this.cpus.filter((c) => load(c) === least);
+      cpu = candidates[Math.floor(this.random() * candidates.length)];
+    }
+    cpu.queue.push(th);
+  }
+
+  private pickNext(cpu: CpuRun): ThreadRecord | null {
+    let th = cpu.queue.shift() ?? null;
+    if (th === null) {
+      // Idle: migrate an unpinned runnable thread from the busiest other CPU.
+      let donor: CpuRun | null = null;
+      for (const c of this.cpus) {
+        if (c === cpu) continue;
+        const movable = c.queue.filter((t) => t.pinnedCpu === null).length;
+        if (movable > 0 && (donor === null || movable > donor.queue.filter((t) => t.pinnedCpu === null).length)) donor = c;
+      }
+      if (donor !== null) {
+        const i = donor.queue.findIndex((t) => t.pinnedCpu === null);
+        th = donor.queue.splice(i, 1)[0];
+      }
+    }
+    if (th === null) return null;
+    cpu.current = th;
+    cpu.sliceLeft = this.config.timeslice;
+    th.state = 'running';
+    th.runningOn = cpu.index;
+    th.cpu = cpu.index;
+    this.kernel.contextSwitch(cpu.index, th.task);
+    return th;
+  }
+
+  private deschedule(cpu: CpuRun, th: ThreadRecord, state: ThreadState): void {
+    cpu.current = null;
+    th.state = state;
+    th.runningOn = -1;
+    this.kernel.contextSwitch(cpu.index, null);
+  }
+
+  private requeue(cpu: CpuRun, th: ThreadRecord): void {
+    this.deschedule(cpu, th, 'runnable');
+    cpu.queue.push(th);
+  }
+
+  private makeRunnable(th: ThreadRecord): void {
+    th.state = 'runnable';
+    th.joinTarget = null;
+    this.place(th);
+  }
+
+  private exitThread(th: ThreadRecord, cpu: CpuRun): void {
+    this.deschedule(cpu, th, 'exited');
+    // Listeners hear of the exit while the task's breakpoints can still be read; then they are released.
+    this.emit({ kind: 'thread', threadId: th.id, name: th.name, state: 'exited', pid: th.task!.pid });
+    this.kernel.exitTask(th.task!);
+    for (const other of this.threads) {
+      if (other.state === 'blocked' && other.joinTarget === th) this.makeRunnable(other);
+    }
+    if (th.name === 'main') {
+      // main returning ends the program, as returning from C's main does.
+      for (const other of this.threads) {
+        if (other.state === 'exited' || other.state === 'unstarted') continue;
+        for (const c of this.cpus) {
+          if (c.current === other) this.deschedule(c, other, 'exited');
+          const i = c.queue.indexOf(other);
+          if (i >= 0) c.queue.splice(i, 1);
+        }
+        other.state = 'exited';
+        this.emit({ kind: 'thread', threadId: other.id, name: other.name, state: 'exited', pid: other.task!.pid });
+        this.kernel.exitTask(other.task!);
+      }
+      this.finished = this.stopEvent('exited', null, null, [], 'main returned', 0);
+    }
+  }
+
+  private checkDeadlock(): StopEvent | null {
+    const live = this.threads.filter((t) => t.state !== 'exited' && t.state !== 'unstarted');
+    if (live.length === 0) return null;
+    if (live.some((t) => t.state === 'running' || t.state === 'runnable' || t.state === 'sleeping')) return null;
+    const waits = live.map((t) => `${t.name} waits for ${t.joinTarget?.name ?? '?'}`).join(', ');
+    this.finished = this.stopEvent('deadlock', live[0], null, [], `deadlock: every thread is blocked (${waits})`, null);
+    return this.finished;
+  }
+
+  private fault(th: ThreadRecord, message: string): StopEvent {
+    const loc = this.location(th, th.frames.length - 1);
+    this.finished = this.stopEvent('exception', th, th.runningOn >= 0 ? th.runningOn : th.cpu, [], `${message} (${this.program.file}:${loc.line}:${loc.col}, thread ${th.name})`, null);
+    return this.finished;
+  }
+
+  private stop(reason: StopReason, th: ThreadRecord | null, message: string | null, hits: DataHit[] = []): StopEvent {
+    return this.stopEvent(reason, th, th === null ? null : th.runningOn >= 0 ? th.runningOn : th.cpu, hits, message, null);
+  }
+
+  private stopEvent(reason: StopReason, th: ThreadRecord | null, cpu: number | null, hits: DataHit[], message: string | null, exitCode: number | null): StopEvent {
+    const eventIds = [...new Set(hits.flatMap((h) => h.hit.matches.filter((m) => this.stopsFor(h.hit, m.eventId, m.ptraceIndex)).map((m) => m.eventId)))];
+    return {
+      reason, threadId: th?.id ?? null, cpu, location: th !== null && th.frames.length > 0 ? this.location(th, th.frames.length - 1) : null,
+      hits, eventIds, message, exitCode, time: this.now,
+    };
+  }
+
+  private openUser(user: OtherUser, th: ThreadRecord | null): void {
+    const attr = { type: user.type, addr: user.addr, len: user.len, pinned: user.pinned };
+    try {
+      if (user.kind === 'wide') {
+        const wide = this.kernel.registerWideBreakpoint(attr, { owner: user.label });
+        this.users.push({ user, eventIds: wide.events.map((e) => e.id), error: null });
+      } else {
+        const ev = this.kernel.perfEventOpen(attr, { pid: th?.task?.pid ?? -1, cpu: user.cpu ?? -1 }, { owner: user.label });
+        this.users.push({ user, eventIds: [ev.id], error: null });
+      }
+    } catch (e) {
+      if (!(e instanceof HwbpError)) throw e;
+      this.users.push({ user, eventIds: [], error: e.message });
+      this.emit({ kind: 'notice', text: `${user.label}: refused: ${e.message}` });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Port: what compiled code calls
+
+  hit(th: ExecThread, hit: HitInfo, type: ValueType, oldValue: Value | null, newValue: Value): void {
+    this.pendingHits.push({
+      hit, kind: hit.kind, type: typeToString(type), oldValue: oldValue === null ? null : formatValue(oldValue, type),
+      newValue: formatValue(newValue, type),
+    });
+    void th;
+  }
+
+  call(th: ExecThread, fn: CompiledFunction, args: Value[], dest: number, returnTo: number): number {
+    const t = th as ThreadRecord;
+    t.frames[t.frames.length - 1].pc = returnTo;
+    this.pushFrame(t, fn, args, dest);
+    return CALLED;
+  }
+
+  private pushFrame(th: ThreadRecord, fn: CompiledFunction, args: Value[], dest: number): void {
+    if (th.frames.length >= MAX_CALL_DEPTH) throw new RuntimeFault(`call depth limit (${MAX_CALL_DEPTH}) reached calling ${fn.lowered.name}`);
+    const base = th.sp - fn.frameBytes;
+    if (base < th.stack.base) {
+      throw new RuntimeFault(`stack overflow calling ${fn.lowered.name}: thread ${th.name} has ${this.config.stack} bytes of stack (set stack= on the machine line)`);
+    }
+    // Fresh frames start zeroed, so a run never depends on what an earlier call left behind.
+    th.stack.bytes.fill(0, base - th.stack.base, th.sp - th.stack.base);
+    th.sp = base;
+    const frame: Frame = { fn, pc: 0, base, temps: new Array<Value>(fn.lowered.temps).fill(0), dest };
+    th.frames.push(frame);
+    const stores = this.paramStores.get(fn);
+    if (stores !== undefined) for (let i = 0; i < args.length; i++) stores[i](th, args[i]);
+  }
+
+  ret(th: ExecThread, value: Value | null): number {
+    const t = th as ThreadRecord;
+    const frame = t.frames.pop()!;
+    t.sp = frame.base + frame.fn.frameBytes;
+    if (t.frames.length === 0) return EXITED;
+    if (frame.dest >= 0 && value !== null) t.frames[t.frames.length - 1].temps[frame.dest] = value;
+    return CALLED;
+  }
+
+  spawn(th: ExecThread, name: string): void {
+    const target = this.threads.find((t) => t.name === name)!;
+    if (target.state !== 'unstarted') throw new RuntimeFault(`spawn ${name}: thread ${name} was already spawned (each thread runs once)`);
+    void th;
+    this.start(target);
+  }
+
+  join(th: ExecThread, name: string, next: number): number {
+    const t = th as ThreadRecord;
+    const target = this.threads.find((x) => x.name === name)!;
+    if (target.state === 'unstarted') throw new RuntimeFault(`join ${name}: thread ${name} was never spawned`);
+    t.frames[t.frames.length - 1].pc = next;
+    if (target.state === 'exited') return next;
+    t.joinTarget = target;
+    return BLOCKED;
+  }
+
+  yieldCpu(th: ExecThread, next: number): number {
+    const t = th as ThreadRecord;
+    t.frames[t.frames.length - 1].pc = next;
+    return YIELDED;
+  }
+
+  sleep(th: ExecThread, units: Value, next: number): number {
+    const t = th as ThreadRecord;
+    const n = typeof units === 'bigint' ? Number(units) : units;
+    t.frames[t.frames.length - 1].pc = next;
+    if (!(n > 0)) return next;
+    t.wakeAt = this.now + n;
+    t.state = 'sleeping';
+    return BLOCKED;
+  }
+
+  print(th: ExecThread, text: string): void {
+    this.emit({ kind: 'output', threadId: (th as ThreadRecord).id, text });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Inspection (no watchpoint is ever triggered by these)
+
+  thread(id: number): ThreadRecord {
+    const th = this.threads.find((t) => t.id === id);
+    if (th === undefined) throw new RuntimeFault(`no thread with id ${id}`);
+    return th;
+  }
+
+  threadInfos(): ThreadInfo[] {
+    return this.threads.map((t) => ({
+      id: t.id, name: t.name, state: t.state, cpu: t.runningOn >= 0 ? t.runningOn : t.state === 'unstarted' ? null : t.cpu,
+      pid: t.task?.pid ?? null, instructions: t.instructions,
+    }));
+  }
+
+  /** Where frame `index` (0 = outermost) of a thread is. */
+  location(th: ThreadRecord, index: number): Location {
+    const f = th.frames[index];
+    const s = f.fn.lowered.statements[this.statementIndex(th, index)];
+    return { fn: f.fn.lowered.name, line: s.span.line, col: s.span.col, endLine: s.span.endLine, endCol: s.span.endCol, codeAddr: s.codeAddr, text: s.text };
+  }
+
+  /** The statement frame `index` (0 = outermost) stands at. */
+  private statementIndex(th: ThreadRecord, index: number): number {
+    const f = th.frames[index];
+    const top = index === th.frames.length - 1;
+    if (top && th.trap !== null && th.trap.depth === th.frames.length && th.trap.fnIndex === f.fn) return th.trap.stmt;
+    // A caller's pc already points past its call; the call's statement is where it stands.
+    const code = f.fn.code;
+    return code[Math.min(top ? f.pc : Math.max(0, f.pc - 1), code.length - 1)].stmt;
+  }
+
+  /** Frames of a thread, innermost first. */
+  frames(threadId: number): FrameInfo[] {
+    const th = this.thread(threadId);
+    const out: FrameInfo[] = [];
+    for (let i = th.frames.length - 1; i >= 0; i--) {
+      out.push({ index: th.frames.length - 1 - i, fn: th.frames[i].fn.lowered.name, location: this.location(th, i), base: th.frames[i].base });
+    }
+    return out;
+  }
+
+  private frameAt(threadId: number, frameIndex: number): { th: ThreadRecord; f: Frame; stmt: number } {
+    const th = this.thread(threadId);
+    const i = th.frames.length - 1 - frameIndex;
+    if (!(frameIndex >= 0 && i >= 0)) throw new RuntimeFault(`thread ${th.name} has no frame ${frameIndex}`);
+    return { th, f: th.frames[i], stmt: this.statementIndex(th, i) };
+  }
+
+  /** Locals and parameters in scope in a frame. */
+  locals(threadId: number, frameIndex: number): VariableInfo[] {
+    const { f, stmt } = this.frameAt(threadId, frameIndex);
+    return f.fn.lowered.locals
+      .filter((l) => l.isParam || (l.scopeStart <= stmt && stmt < l.scopeEnd))
+      .map((l) => this.describeVariable(l.name, l.type, f.base + l.offset));
+  }
+
+  globals(): VariableInfo[] {
+    return this.program.globals.map((g) => this.describeVariable(g.name, g.type, g.addr));
+  }
+
+  describeVariable(name: string, type: Type, addr: number): VariableInfo {
+    const size = sizeOf(type);
+    if (type.k === 'array') {
+      const elem = type.elem as ValueType;
+      const es = sizeOf(elem);
+      const elements: string[] = [];
+      for (let i = 0; i < type.count && i < 4096; i++) elements.push(this.readValue(addr + i * es, elem));
+      return { name, type: typeToString(type), addr, size, value: `[${elements.slice(0, 8).join(', ')}${type.count > 8 ? ', …' : ''}]`, elements };
+    }
+    return { name, type: typeToString(type), addr, size, value: this.readValue(addr, type) };
+  }
+
+  private readValue(addr: number, type: ValueType): string {
+    const size = sizeOf(type);
+    const seg = this.memory.find(addr, size);
+    if (seg === null) return '<unmapped>';
+    return formatValue(readerFor(type)(seg.view, addr - seg.base), type);
+  }
+
+  /** Evaluate an expression as the debugger does: in a frame's scope, reading memory without triggering watchpoints. */
+  evaluate(text: string, threadId: number | null, frameIndex = 0): EvaluateResult {
+    const diagnostics: Diagnostic[] = [];
+    const ast = parseExpression(text, diagnostics);
+    if (ast === null || diagnostics.length > 0) throw new RuntimeFault(diagnostics.map((d) => formatDiagnostic(d).replace(/^<expression>:\d+:/, 'col ')).join('; ') || 'cannot parse the expression');
+    const scope = threadId === null ? null : this.frameAt(threadId, frameIndex);
+    const locals = scope === null ? [] : scope.f.fn.lowered.locals.filter((l) => l.isParam || (l.scopeStart <= scope.stmt && scope.stmt < l.scopeEnd));
+    const lowered = lowerExpression(this.program, ast, locals, diagnostics);
+    if (lowered === null) throw new RuntimeFault(diagnostics.map((d) => d.message).join('; '));
+    const debuggerPort: Port = { ...this.portFunctions(), memory: this.memory, access: null };
+    const gen = new CodeGen(debuggerPort, new Map());
+    const fake: ExecThread = scope === null
+      ? { cpu: 0, frames: [], stack: this.threads[0].stack }
+      : { cpu: scope.th.cpu, frames: [scope.f], stack: scope.th.stack };
+    if (lowered.place !== null && lowered.place.type.k !== 'array') {
+      const addr = gen.address(lowered.place)(fake);
+      const type = lowered.place.type as ValueType;
+      return { value: this.readValue(addr, type), type: typeToString(type), addr, size: sizeOf(type) };
+    }
+    if (lowered.place !== null) {
+      const addr = gen.address(lowered.place)(fake);
+      const v = this.describeVariable(text, lowered.place.type, addr);
+      return { value: v.value, type: v.type, addr, size: v.size };
+    }
+    const value = gen.expr(lowered.expr)(fake);
+    return { value: formatValue(value, lowered.expr.type), type: typeToString(lowered.expr.type), addr: null, size: null };
+  }
+
+  /** Assign to a place named by an expression (setVariable); no watchpoint sees it, as with ptrace POKEDATA. */
+  assign(text: string, valueText: string, threadId: number | null, frameIndex = 0): EvaluateResult {
+    const target = this.evaluate(text, threadId, frameIndex);
+    if (target.addr === null || target.size === null || target.type.includes('[')) throw new RuntimeFault(`${text} is not a variable, element or *pointer that can be set`);
+    const v = this.evaluate(valueText, threadId, frameIndex);
+    let big: bigint;
+    try {
+      big = BigInt(v.value.startsWith('0x') ? v.value : v.value);
+    } catch {
+      throw new RuntimeFault(`${valueText} does not evaluate to a number`);
+    }
+    const bytes = new Uint8Array(target.size);
+    let x = BigInt.asUintN(target.size * 8, big);
+    for (let i = 0; i < target.size; i++) {
+      bytes[i] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+    this.memory.write(target.addr, bytes);
+    return this.evaluate(text, threadId, frameIndex);
+  }
+
+  private portFunctions(): Omit<Port, 'memory' | 'access'> {
+    const refuse = (): never => {
+      throw new RuntimeFault('only expressions without side effects can be evaluated here');
+    };
+    return { hit: () => undefined, call: refuse, ret: refuse, spawn: refuse, join: refuse, yieldCpu: refuse, sleep: refuse, print: refuse };
+  }
+
+  /** Segments, for people and for readMemory requests. */
+  segments(): { name: string; base: number; size: number }[] {
+    return this.memory.list().map((s: Segment) => ({ name: s.name, base: s.base, size: s.size }));
+  }
+}
+
+export { truthy };

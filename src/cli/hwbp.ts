@@ -52,6 +52,11 @@ export function main(argv: string[]): number {
 }
 
 if (require.main === module) {
+  // Output piped into `head` and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   try {
     process.exitCode = main(process.argv.slice(2));
   } catch (e) {

@@ -191,9 +191,10 @@ export function runProgram(args: string[], out: Write, err: Write): number {
 function reportHit(machine: Machine, manager: WatchpointManager, stop: StopEvent, asJson: boolean, out: Write): void {
   const th = stop.threadId === null ? '?' : machine.thread(stop.threadId).name;
   for (const h of stop.hits) {
-    const ids = h.hit.matches.map((m) => manager.ownerOf(m.eventId)).filter((w): w is WatchpointInfo => w !== undefined);
-    const wp = ids[0];
-    const regs = h.hit.matches.map((m) => m.registerName).join('+');
+    // Only the debugger's own registers: another user's breakpoint on the same bytes may match too.
+    const mine = h.hit.matches.filter((m) => stop.eventIds.includes(m.eventId));
+    const wp = mine.map((m) => manager.ownerOf(m.eventId)).find((w): w is WatchpointInfo => w !== undefined);
+    const regs = mine.map((m) => m.registerName).join('+');
     if (asJson) {
       out(JSON.stringify({
         type: 'hit', time: stop.time, watchpoint: wp?.id ?? null, label: wp?.label ?? null, thread: th, cpu: stop.cpu, registers: regs,

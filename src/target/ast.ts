@@ -96,4 +96,6 @@ export interface Program {
   fns: FnDecl[];
   threads: ThreadDecl[];
   users: UserDecl[];
+  /** Threads whose declaration had a syntax error (already reported). */
+  brokenThreads: string[];
 }

@@ -164,7 +164,7 @@ class Lowerer {
         this.error(`thread '${t.name}' is pinned to cpu ${t.cpu}, but the machine has cpu0–cpu${this.machine.cpus - 1}`, t.cpuSpan!);
       }
     }
-    if (!this.threadDecls.has('main')) {
+    if (!this.threadDecls.has('main') && !this.prog.brokenThreads.includes('main')) {
       this.error("the program needs a 'thread main { … }': it is where execution starts", { line: 1, col: 1, endLine: 1, endCol: 1 });
     }
     const dataSegments = this.layoutGlobals();
@@ -604,7 +604,10 @@ class Lowerer {
         return;
       case 'spawn':
       case 'join': {
-        if (!this.threadDecls.has(s.thread)) this.abort(`unknown thread '${s.thread}'`, s.threadSpan);
+        if (!this.threadDecls.has(s.thread)) {
+          if (this.prog.brokenThreads.includes(s.thread)) throw new SyntaxAbort('broken thread');
+          this.abort(`unknown thread '${s.thread}'`, s.threadSpan);
+        }
         if (s.thread === 'main') this.abort(`thread main starts the program; it cannot be ${s.k === 'spawn' ? 'spawned' : 'joined'}`, s.threadSpan);
         if (s.k === 'join' && s.thread === this.fn.name) this.abort('a thread cannot join itself', s.threadSpan);
         this.emit({ op: s.k, thread: s.thread });

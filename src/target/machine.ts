@@ -375,7 +375,7 @@ export class Machine implements Port {
     th.instructions++;
     if (result >= 0) f.pc = result;
     else if (result === EXITED) this.exitThread(th, cpu);
-    else if (result === BLOCKED) this.deschedule(cpu, th, 'blocked');
+    else if (result === BLOCKED) this.deschedule(cpu, th, th.state === 'sleeping' ? 'sleeping' : 'blocked');
     else if (result === YIELDED) this.requeue(cpu, th);
     if (th.state === 'running' && --cpu.sliceLeft <= 0) {
       cpu.sliceLeft = this.config.timeslice;

@@ -15,7 +15,10 @@ const LEVELS: BinaryOp[][] = [
 ];
 
 export function parse(source: string, file: string, diagnostics: Diagnostic[]): Program {
-  return new Parser(lex(source, file, diagnostics), file, diagnostics).program();
+  const before = diagnostics.length;
+  const tokens = lex(source, file, diagnostics);
+  const badLines = new Set(diagnostics.slice(before).map((d) => d.span.line));
+  return new Parser(tokens, file, diagnostics, badLines).program();
 }
 
 /** Parse a lone expression (the debugger's evaluate); errors go to `diagnostics`. */
@@ -29,7 +32,11 @@ class Parser {
   /** Inside parentheses or brackets a newline does not end the expression. */
   private nesting = 0;
 
-  constructor(private readonly tokens: Token[], private readonly file: string, private readonly diagnostics: Diagnostic[]) {}
+  constructor(
+    private readonly tokens: Token[], private readonly file: string, private readonly diagnostics: Diagnostic[],
+    /** Lines with a lexical error already reported: a syntax error there would only repeat it. */
+    private readonly badLines: ReadonlySet<number> = new Set(),
+  ) {}
 
   // ---- token helpers
 
@@ -53,7 +60,7 @@ class Parser {
   }
 
   private error(message: string, span: Span): never {
-    this.diagnostics.push({ file: this.file, severity: 'error', message, span });
+    if (!this.badLines.has(span.line)) this.diagnostics.push({ file: this.file, severity: 'error', message, span });
     throw new SyntaxAbort(message);
   }
 
@@ -98,7 +105,7 @@ class Parser {
   // ---- top level
 
   program(): Program {
-    const prog: Program = { file: this.file, machine: null, globals: [], fns: [], threads: [], users: [] };
+    const prog: Program = { file: this.file, machine: null, globals: [], fns: [], threads: [], users: [], brokenThreads: [] };
     while (this.peek().kind !== 'eof') {
       const t = this.peek();
       try {
@@ -119,6 +126,8 @@ class Parser {
         }
       } catch (e) {
         if (!(e instanceof SyntaxAbort)) throw e;
+        // Remember a thread whose declaration broke, so that nobody is told it does not exist.
+        if (t.text === 'thread' && this.tokens[this.tokens.indexOf(t) + 1]?.kind === 'ident') prog.brokenThreads.push(this.tokens[this.tokens.indexOf(t) + 1].text);
         this.skipToDeclaration();
       }
     }
@@ -267,12 +276,13 @@ class Parser {
     let cpu: number | null = null;
     let thread: string | null = null;
     let targetSpan: Span | null = null;
+    const sameLine = (word: string) => this.is(word) && !this.peek().newlineBefore ? this.next() : null;
     if (kind === 'perf') {
-      if (this.accept('cpu')) {
+      if (sameLine('cpu')) {
         const n = this.number('a CPU number');
         cpu = this.smallInt(n, 'CPU', 1023);
         targetSpan = n.span;
-      } else if (this.accept('thread')) {
+      } else if (sameLine('thread')) {
         const n = this.ident('a thread name');
         thread = n.text;
         targetSpan = n.span;
@@ -299,11 +309,12 @@ class Parser {
         this.nesting = saved;
         this.error(`expected '}' to close the block opened at line ${open.span.line}, found end of file`, this.peek().span);
       }
+      const start = this.pos;
       try {
         stmts.push(this.statement());
       } catch (e) {
         if (!(e instanceof SyntaxAbort)) throw e;
-        this.skipStatement();
+        this.skipStatement(start);
       }
     }
     const close = this.next();
@@ -311,17 +322,17 @@ class Parser {
     return { stmts, span: spanFrom(open.span, close.span) };
   }
 
-  /** Recover inside a block: skip to the next line (or to the block's end). */
-  private skipStatement(): void {
+  /**
+   * Recover inside a block: skip to the next line or to the block's closing brace, which stays for
+   * the block to consume. Something is always consumed, so recovery cannot loop.
+   */
+  private skipStatement(start: number): void {
     this.nesting = 0;
+    if (this.pos === start && !this.is('}')) this.next();
     let depth = 0;
-    this.next();
     while (this.peek().kind !== 'eof') {
       const t = this.peek();
-      if (depth === 0 && (t.newlineBefore || this.is('}'))) {
-        if (this.is('}') || t.kind !== 'ident' || !TOP_LEVEL.has(t.text) || t.span.col !== 1) return;
-        return;
-      }
+      if (depth === 0 && (this.is('}') || (t.newlineBefore && this.pos > start))) return;
       if (this.is('{')) depth++;
       if (this.is('}')) depth--;
       this.next();

@@ -1,0 +1,100 @@
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLI = join(__dirname, '..', '..', 'src', 'cli', 'hwbp.js');
+
+function hwbp(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+function tempProgram(source: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hwbp-cli-'));
+  const file = join(dir, 'p.hwsim');
+  writeFileSync(file, source);
+  return file;
+}
+
+describe('hwbp command line', () => {
+  it('hwbp run examples/race.hwsim prints counter = 2000', () => {
+    const r = hwbp('run', 'examples/race.hwsim');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^main: counter = 2000$/m);
+    assert.match(r.out, /exited: main returned/);
+  });
+
+  it('reports each hit with thread, CPU, register, line and old → new, then registers and the table', () => {
+    const r = hwbp('run', 'examples/overrun.hwsim', '--watch', 'canary');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /watch #1 canary: thread main cpu0 DR0 line 12 `buf\[i\] = i \* 3`: 3405705229 → 24/);
+    assert.match(r.out, /Registers at the last hit/);
+    assert.match(r.out, /^\s+1\s+canary\s+w\s+pinned\s+active\s+1\s/m);
+  });
+
+  it('--json prints JSON lines with the same content', () => {
+    const r = hwbp('run', 'examples/overrun.hwsim', '--watch', 'canary', '--json');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+    const hit = lines.find((l) => l.type === 'hit')!;
+    assert.deepEqual([hit.thread, hit.cpu, hit.registers, hit.line, hit.old, hit.new], ['main', 0, 'DR0', 12, '3405705229', '24']);
+    assert.deepEqual(lines.map((l) => l.type), ['start', 'watch', 'hit', 'output', 'exit', 'registers', 'watchpoint']);
+  });
+
+  it('shows flexible multiplexing in the table', () => {
+    const args = ['a', 'b', 'c', 'd', 'e', 'f'].flatMap((v) => ['--watch', `${v}:flexible`]);
+    const r = hwbp('run', 'examples/multiplex.hwsim', ...args, '--json');
+    assert.equal(r.code, 0, r.err);
+    const wps = r.out.trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'watchpoint').map((l) => l.watchpoint);
+    assert.equal(wps.length, 6);
+    for (const w of wps) {
+      assert.equal(w.mode, 'flexible');
+      assert.ok(w.timeRunning < w.timeEnabled, `${w.label} never waited`);
+      assert.ok(w.hits < 500 && w.estimate > w.hits, `${w.label}: ${w.hits} hits, estimate ${w.estimate}`);
+    }
+  });
+
+  it('hwbp check reports every error as file:line:col and exits 1', () => {
+    const file = tempProgram('thread main {\n  x = 1\n  var y: u8 = 999\n}\n');
+    const r = hwbp('check', file, 'examples/race.hwsim');
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.err.trim().split('\n'), [`${file}:2:3: error: unknown name 'x'`, `${file}:3:15: error: 999 does not fit in u8`]);
+    assert.match(r.out, /examples\/race\.hwsim: ok/);
+    assert.equal(hwbp('check', 'examples/race.hwsim').code, 0);
+  });
+
+  it('refuses bad arguments clearly with exit 2', () => {
+    const cases: [string[], RegExp][] = [
+      [['run'], /give a \.hwsim file/],
+      [['run', 'nope.hwsim'], /cannot read nope\.hwsim: no such file/],
+      [['run', 'examples/race.hwsim', '--frobnicate'], /unknown option --frobnicate/],
+      [['run', 'examples/race.hwsim', '--watch', 'nothere'], /--watch nothere: unknown name 'nothere'/],
+      [['run', 'examples/race.hwsim', '--watch', 'counter:r'], /x86 debug registers cannot trap on reads alone/],
+      [['run', 'examples/race.hwsim', '--watch', 'counter + 1'], /not a variable or element in memory/],
+      [['run', 'examples/race.hwsim', '--seed', 'x'], /--seed needs a whole number/],
+      [['frob'], /unknown command 'frob'/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = hwbp(...args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, expected);
+      assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+    }
+  });
+
+  it('stops a program that runs too long, with a message', () => {
+    const file = tempProgram('thread main {\n  while 1 {\n    yield\n  }\n}\n');
+    const r = hwbp('run', file, '--max-steps', '5000');
+    assert.equal(r.code, 2);
+    assert.match(r.out, /stopped after 5000 CPU steps/);
+  });
+
+  it('reports a runtime error with its position and exits 1', () => {
+    const file = tempProgram('thread main {\n  var z: u32 = 0\n  print 1 / z\n}\n');
+    const r = hwbp('run', file);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /exception: division by zero \(.*p\.hwsim:3:3, thread main\)/);
+  });
+});

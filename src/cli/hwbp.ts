@@ -10,7 +10,7 @@ const USAGE = `usage: hwbp <command>
 
 commands:
   run FILE [--watch EXPR[:w|:rw|:r][:pinned|:flexible|:auto]]... [--json]
-           [--seed N] [--cpus N] [--mux N] [--timeslice N] [--arch x86_64|arm64] [--max-steps N]
+           [--seed N] [--cpus N] [--mux N] [--timeslice N] [--arch x86_64|arm64] [--max-steps N] [--hits N]
           run a .hwsim workload headless; print every watchpoint hit, the registers and the
           per-watchpoint table (enabled / running / hits / estimate)
   check FILE...   report the diagnostics of .hwsim files (exit 1 on errors)

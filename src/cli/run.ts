@@ -59,11 +59,13 @@ interface RunOptions {
   watches: WatchSpec[];
   json: boolean;
   maxSteps: number;
+  /** Print at most this many hit lines (the table still counts them all). */
+  maxHits: number;
   overrides: MachineOverrides;
 }
 
 function parseRunArgs(args: string[]): RunOptions {
-  const opts: RunOptions = { file: '', watches: [], json: false, maxSteps: 200_000_000, overrides: {} };
+  const opts: RunOptions = { file: '', watches: [], json: false, maxSteps: 200_000_000, maxHits: Infinity, overrides: {} };
   const numeric = (flag: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${flag} needs a whole number`);
     return Number(v);
@@ -79,6 +81,7 @@ function parseRunArgs(args: string[]): RunOptions {
       }
       case '--json': opts.json = true; break;
       case '--max-steps': opts.maxSteps = numeric(a, args[++i]); break;
+      case '--hits': opts.maxHits = numeric(a, args[++i]); break;
       case '--seed': opts.overrides.seed = numeric(a, args[++i]); break;
       case '--cpus': opts.overrides.cpus = numeric(a, args[++i]); break;
       case '--mux': opts.overrides.mux = numeric(a, args[++i]); break;
@@ -154,6 +157,7 @@ export function runProgram(args: string[], out: Write, err: Write): number {
   let last: KernelSnapshot | null = null;
   let lastTime = 0;
   let steps = 0;
+  let hitStops = 0;
   let stop: StopEvent | null = null;
   while (steps < opts.maxSteps) {
     const budget = Math.min(1_000_000, opts.maxSteps - steps);
@@ -163,12 +167,16 @@ export function runProgram(args: string[], out: Write, err: Write): number {
       continue;
     }
     if (stop.reason !== 'data' && stop.reason !== 'exec') break;
-    reportHit(machine, manager, stop, opts.json, out);
+    if (++hitStops <= opts.maxHits) reportHit(machine, manager, stop, opts.json, out);
     last = machine.kernel.snapshot();
     lastTime = stop.time;
     stop = null;
   }
 
+  if (hitStops > opts.maxHits) {
+    if (opts.json) json({ type: 'hits-not-shown', count: hitStops - opts.maxHits });
+    else out(`… and ${hitStops - opts.maxHits} more hit${hitStops - opts.maxHits === 1 ? '' : 's'} not shown (--hits ${opts.maxHits})`);
+  }
   let code = 0;
   if (stop === null) {
     code = 2;

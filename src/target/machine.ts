@@ -174,6 +174,8 @@ export class Machine implements Port {
   private pendingHits: DataHit[] = [];
   private stepping: { thread: ThreadRecord; kind: 'into' | 'over' | 'out'; depth: number; armed: boolean } | null = null;
   private pauseRequested = false;
+  /** Data accesses made by the program (not by the debugger), for statistics. */
+  memoryAccesses = 0;
   /** Cycle count, and where in the current cycle the next CPU slot is. */
   now = 0;
   private cursor = 0;
@@ -186,7 +188,10 @@ export class Machine implements Port {
     this.random = rng(this.config.seed);
     this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux });
     const kernel = this.kernel;
-    this.access = (cpu, addr, size, kind) => kernel.access(cpu, addr, size, kind);
+    this.access = (cpu, addr, size, kind) => {
+      this.memoryAccesses++;
+      return kernel.access(cpu, addr, size, kind);
+    };
     // Memory: text (one 4-byte slot per statement), data (globals and their initial values).
     this.memory.map('text', 0x400000, Math.max(0x1000, Math.ceil((program.textEnd - 0x400000) / 0x1000) * 0x1000));
     for (const [start, end] of program.dataSegments) this.memory.map('data', start, end - start);

@@ -102,11 +102,22 @@ export class WatchpointManager {
     this.upgradeWaiting();
   }
 
+  /**
+   * Switch a watchpoint's mode. If the new mode cannot be had, the watchpoint keeps running as it
+   * was and the reason is thrown.
+   */
   setMode(id: number, mode: WatchMode): WatchpointInfo {
     const wp = this.get(id);
+    const before = { mode: wp.request.mode, running: wp.mode };
     wp.request.mode = mode;
     this.release(wp);
     this.place(wp);
+    if (wp.mode === null && before.running !== null) {
+      const reason = wp.message;
+      wp.request.mode = before.mode;
+      this.place(wp); // what was just released fits again
+      throw new Error(`cannot switch ${wp.request.label} to ${mode}: ${reason.replace(/^rejected: /, '')}; it stays ${wp.mode}`);
+    }
     this.upgradeWaiting();
     return this.info(wp);
   }
@@ -261,7 +272,7 @@ export class WatchpointManager {
       if (wp.pieces.length > this.slotsFor(wp.request.access).slots) continue;
       const before = wp.mode;
       // Break before make: our own flexible registers must not stand in the way of the pinned ones.
-      const saved = { events: wp.events, pastEnabled: wp.pastEnabled, pastRunning: wp.pastRunning };
+      // (release() keeps the times of what it closes.)
       this.release(wp);
       if (this.install(wp, 'pinned') === null) {
         wp.mode = 'pinned';
@@ -270,8 +281,6 @@ export class WatchpointManager {
         continue;
       }
       // Put it back as it was: what was just released fits again.
-      wp.pastEnabled = saved.pastEnabled;
-      wp.pastRunning = saved.pastRunning;
       this.place(wp);
       if (wp.mode !== before) this.onChange(this.info(wp), wp.mode === null ? 'rejected' : 'downgraded');
     }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { WatchpointManager, type WatchAccess, type WatchMode, type WatchpointInfo } from '../adapter/watchpoints';
 import type { KernelSnapshot } from '../hwbp';
-import { checkProgram, formatDiagnostic, loadProgram, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
+import { checkProgram, formatDiagnostic, loadProgram, overrideErrors, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
 
 export class UsageError extends Error {}
 
@@ -99,6 +99,8 @@ function parseRunArgs(args: string[]): RunOptions {
     }
   }
   if (opts.file === '') throw new UsageError('hwbp run: give a .hwsim file');
+  const bad = overrideErrors(opts.overrides);
+  if (bad.length > 0) throw new UsageError(`hwbp run: --${bad[0]}`);
   return opts;
 }
 
@@ -126,8 +128,8 @@ export function runProgram(args: string[], out: Write, err: Write): number {
     }
   });
   for (const u of machine.users) {
-    if (u.error !== null) continue;
-    if (opts.json) json({ type: 'user', label: u.user.label, eventIds: u.eventIds });
+    if (opts.json) json({ type: 'user', label: u.user.label, eventIds: u.eventIds, error: u.error });
+    else if (u.error !== null) out(`other user: ${u.user.label} -> refused: ${u.error}`);
     else out(`other user: ${u.user.label} -> event${u.eventIds.length > 1 ? 's' : ''} #${u.eventIds.join(', #')}`);
   }
 

@@ -4,6 +4,7 @@
  */
 import { formatDiagnostic, type Diagnostic } from './diagnostics';
 import { lower, MACHINE_DEFAULTS, type MachineConfig } from './lower';
+import { RuntimeFault } from './memory';
 import { Machine } from './machine';
 import { parse } from './parser';
 
@@ -11,7 +12,7 @@ export { Machine, STACK_TOP, MAX_CALL_DEPTH } from './machine';
 export type { DataHit, EvaluateResult, FrameInfo, Location, MachineEvent, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
 export { formatDiagnostic } from './diagnostics';
 export type { Diagnostic, Span } from './diagnostics';
-export { RuntimeFault } from './memory';
+export { RuntimeFault };
 export { MACHINE_DEFAULTS, DATA_BASE, TEXT_BASE, STATEMENT_SIZE } from './lower';
 export type { MachineConfig, OtherUser } from './lower';
 export type { StatementInfo } from './types';
@@ -26,26 +27,41 @@ export interface LoadResult {
 
 /** Check a program; everything wrong is reported at once. */
 export function checkProgram(source: string, file: string): Diagnostic[] {
-  const diagnostics: Diagnostic[] = [];
-  lower(parse(source, file, diagnostics), source, diagnostics);
-  return sortDiagnostics(diagnostics);
+  return sortDiagnostics(frontEnd(source, file, {}).diagnostics);
 }
 
 /** Check a program and, if it has no errors, build its machine (with launch-time overrides applied). */
 export function loadProgram(source: string, file: string, overrides: MachineOverrides = {}): LoadResult {
-  const diagnostics: Diagnostic[] = [];
-  const program = lower(parse(source, file, diagnostics), source, diagnostics);
-  const errors = validateOverrides(overrides);
-  for (const message of errors) diagnostics.push({ file, severity: 'error', message, span: { line: 1, col: 1, endLine: 1, endCol: 1 } });
-  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics(diagnostics), machine: null };
-  Object.assign(program.machine, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
-  for (const t of program.threads) {
-    if (t.cpu !== null && t.cpu >= program.machine.cpus) {
-      diagnostics.push({ file, severity: 'error', message: `thread '${t.name}' is pinned to cpu ${t.cpu}, but the launch configuration gives the machine ${program.machine.cpus} CPU(s)`, span: t.fn.span });
-    }
+  const errors = overrideErrors(overrides);
+  if (errors.length > 0) {
+    return { diagnostics: errors.map((message) => ({ file, severity: 'error', message: `launch setting: ${message}`, span: { line: 1, col: 1, endLine: 1, endCol: 1 } })), machine: null };
   }
-  if (diagnostics.length > 0) return { diagnostics: sortDiagnostics(diagnostics), machine: null };
-  return { diagnostics, machine: new Machine(program) };
+  const { diagnostics, program } = frontEnd(source, file, overrides);
+  if (program === null || diagnostics.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics(diagnostics), machine: null };
+  try {
+    return { diagnostics, machine: new Machine(program) };
+  } catch (e) {
+    // Laying the program out in memory can still fail (it is checked, but not every limit can be).
+    if (!(e instanceof RuntimeFault)) throw e;
+    return { diagnostics: [{ file, severity: 'error', message: `cannot start the program: ${e.message}`, span: { line: 1, col: 1, endLine: 1, endCol: 1 } }], machine: null };
+  }
+}
+
+function frontEnd(source: string, file: string, overrides: MachineOverrides): { diagnostics: Diagnostic[]; program: ReturnType<typeof lower> | null } {
+  const diagnostics: Diagnostic[] = [];
+  try {
+    return { diagnostics, program: lower(parse(source, file, diagnostics), source, diagnostics, overrides) };
+  } catch (e) {
+    // Only a pathological program (nesting far beyond any limit) can exhaust the stack here.
+    if (!(e instanceof RangeError)) throw e;
+    diagnostics.push({ file, severity: 'error', message: 'the program is nested too deeply to check', span: { line: 1, col: 1, endLine: 1, endCol: 1 } });
+    return { diagnostics, program: null };
+  }
+}
+
+/** What is wrong with launch-time overrides (empty if nothing). */
+export function overrideErrors(o: MachineOverrides): string[] {
+  return validateOverrides(o);
 }
 
 function validateOverrides(o: MachineOverrides): string[] {

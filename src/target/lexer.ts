@@ -72,7 +72,7 @@ export function lex(source: string, file: string, diagnostics: Diagnostic[]): To
     }
     if (/[0-9]/.test(ch)) {
       const m = /^(0x[0-9a-fA-F_]+|0b[01_]+|[0-9][0-9_]*)/.exec(source.slice(i, i + 80))!;
-      let text = m[0];
+      const text = m[0];
       let j = i + text.length;
       // A number running into letters (12abc, 0x1g) is one bad token, not two good ones.
       while (j < source.length && /[A-Za-z0-9_]/.test(source[j])) j++;
@@ -80,11 +80,16 @@ export function lex(source: string, file: string, diagnostics: Diagnostic[]): To
       advance(j - i);
       if (whole !== text) {
         error(`malformed number '${whole}'`, startLine, startCol, whole.length);
-        push('number', whole, 0n);
+        push('number', whole); // no value: the parser drops whatever uses it, quietly
         continue;
       }
-      text = whole;
-      push('number', text, BigInt(text.replace(/_/g, '')));
+      const digits = text.replace(/_/g, '');
+      if (digits === '0x' || digits === '0b') {
+        error(`malformed number '${whole}': no digits after ${digits}`, startLine, startCol, whole.length);
+        push('number', whole);
+        continue;
+      }
+      push('number', text, BigInt(digits));
       continue;
     }
     if (ch === '"') {

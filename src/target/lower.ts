@@ -19,6 +19,8 @@ export const PAGE = 0x1000;
 export const STATEMENT_SIZE = 4;
 export const USER_SPACE_END = 0x7fff_0000_0000;
 export const MAX_GLOBAL_BYTES = 1 << 22;
+/** Thread stacks sit below 0x7ffe00000000, 1 MiB apart, for at most 64 threads. */
+export const STACK_AREA_START = 0x7ffe_0000_0000 - 64 * 0x10_0000;
 
 export interface MachineConfig {
   arch: 'x86_64' | 'arm64';
@@ -83,8 +85,8 @@ interface LoopLabels {
 
 type Typed = TExpr | { k: 'untyped'; value: bigint; span: Span };
 
-export function lower(prog: Program, source: string, diagnostics: Diagnostic[]): LoweredProgram {
-  return new Lowerer(prog, source, diagnostics).run();
+export function lower(prog: Program, source: string, diagnostics: Diagnostic[], overrides: Partial<MachineConfig> = {}): LoweredProgram {
+  return new Lowerer(prog, source, diagnostics, overrides).run();
 }
 
 /**
@@ -116,7 +118,11 @@ class Lowerer {
   private inShortCircuit = 0;
   private frameTop = 0;
 
-  constructor(private readonly prog: Program, private readonly source: string, private readonly diagnostics: Diagnostic[]) {
+  constructor(
+    private readonly prog: Program, private readonly source: string, private readonly diagnostics: Diagnostic[],
+    /** Launch-time settings that replace the program's own, applied before anything depends on them. */
+    private readonly overrides: Partial<MachineConfig> = {},
+  ) {
     this.lines = source.split('\n');
   }
 
@@ -152,6 +158,9 @@ class Lowerer {
 
   run(): LoweredProgram {
     this.machineConfig();
+    for (const [key, value] of Object.entries(this.overrides)) {
+      if (value !== undefined) (this.machine as unknown as Record<string, unknown>)[key] = value;
+    }
     for (const f of this.prog.fns) {
       if (this.fnDecls.has(f.name)) this.error(`function '${f.name}' is defined twice`, f.nameSpan);
       else this.fnDecls.set(f.name, f);
@@ -164,6 +173,7 @@ class Lowerer {
         this.error(`thread '${t.name}' is pinned to cpu ${t.cpu}, but the machine has cpu0–cpu${this.machine.cpus - 1}`, t.cpuSpan!);
       }
     }
+    if (this.prog.threads.length > 64) this.error(`${this.prog.threads.length} threads: at most 64 are supported`, this.prog.threads[64].nameSpan);
     if (!this.threadDecls.has('main') && !this.prog.brokenThreads.includes('main')) {
       this.error("the program needs a 'thread main { … }': it is where execution starts", { line: 1, col: 1, endLine: 1, endCol: 1 });
     }
@@ -239,8 +249,13 @@ class Lowerer {
           this.error(`address 0x${decl.addr.toString(16)} of '${decl.name}' is outside the user data area (0x1000 to 0x${USER_SPACE_END.toString(16)})`, decl.span);
           continue;
         }
-        if (decl.addr >= BigInt(TEXT_BASE) && decl.addr < BigInt(DATA_BASE)) {
-          this.error(`address 0x${decl.addr.toString(16)} of '${decl.name}' is inside the text segment (0x${TEXT_BASE.toString(16)}–0x${DATA_BASE.toString(16)})`, decl.span);
+        const end = decl.addr + BigInt(size);
+        if (decl.addr < BigInt(DATA_BASE) && end > BigInt(TEXT_BASE)) {
+          this.error(`'${decl.name}' at 0x${decl.addr.toString(16)} would overlap the text segment (0x${TEXT_BASE.toString(16)}–0x${DATA_BASE.toString(16)})`, decl.span);
+          continue;
+        }
+        if (end > BigInt(STACK_AREA_START)) {
+          this.error(`'${decl.name}' at 0x${decl.addr.toString(16)} would overlap the thread stacks (from 0x${STACK_AREA_START.toString(16)})`, decl.span);
           continue;
         }
         g.addr = Number(decl.addr);
@@ -391,8 +406,12 @@ class Lowerer {
     const end = decl.body.span;
     this.beginStatement({ line: end.endLine, col: end.endCol - 1, endLine: end.endLine, endCol: end.endCol });
     this.emit({ op: 'return', value: ret === null ? null : constOf(ret, 0n) });
-    for (const l of this.fn.locals) if (l.scopeEnd < 0) l.scopeEnd = this.fn.statements.length;
+    // Locals of the body's outermost block stay visible at the closing brace, where the function returns.
+    for (const l of this.fn.locals) if (l.scopeEnd < 0 || l.scopeEnd === this.fn.statements.length - 1) l.scopeEnd = this.fn.statements.length;
     this.fn.frameSize = Math.ceil(this.frameTop / 16) * 16;
+    if (this.fn.frameSize + 16 > this.machine.stack) {
+      this.error(`the locals of '${decl.name}' take ${this.fn.frameSize} bytes, more than a thread's stack (${this.machine.stack} bytes; raise stack= on the machine line)`, decl.nameSpan);
+    }
     return this.fn;
   }
 
@@ -523,19 +542,22 @@ class Lowerer {
       case 'repeat': {
         this.beginStatement(s.count.span);
         const counter = this.fn.temps++;
-        const countExpr = this.valueOf(this.expr(s.count), s.count.span);
-        if (countExpr.type.k !== 'int') this.abort('repeat needs an integer count', s.count.span);
-        const ct = promote(countExpr.type);
+        let countExpr = this.recovering(() => this.valueOf(this.expr(s.count), s.count.span));
+        if (countExpr.type.k !== 'int') {
+          this.error('repeat needs an integer count', s.count.span);
+          countExpr = constOf(I32, 0n);
+        }
+        const ct = promote(countExpr.type as IntType);
         const count = this.coerce(countExpr, ct, s.count.span);
         this.emit({ op: 'settemp', temp: counter, value: count });
         const head = this.code.length;
         const left: TExpr = { k: 'temp', type: ct, index: counter };
         const headStmt = this.stmtIndex;
-        // Every iteration passes through the repeat line, as a debugger shows a loop's head.
-        const branch = this.pushBoundary({ op: 'branch', cond: binary('>', I32, ct, left, constOf(ct, 0n)), ifFalse: -1 } as IrOp) as Extract<IrOp, { op: 'branch' }>;
+        const branch = this.push({ op: 'branch', cond: binary('>', I32, ct, left, constOf(ct, 0n)), ifFalse: -1 } as IrOp) as Extract<IrOp, { op: 'branch' }>;
         const loop = this.loopBody(s.body, () => {
+          // Each further pass through the repeat line is a statement boundary, once per iteration.
           const decrement = this.code.length;
-          this.push({ op: 'settemp', temp: counter, value: binary('-', ct, ct, left, constOf(ct, 1n)) } as IrOp).stmt = headStmt;
+          this.pushBoundary({ op: 'settemp', temp: counter, value: binary('-', ct, ct, left, constOf(ct, 1n)) } as IrOp).stmt = headStmt;
           this.push({ op: 'jump', target: head } as IrOp).stmt = headStmt;
           return decrement;
         });
@@ -547,36 +569,42 @@ class Lowerer {
         this.beginStatement(spanOf(s.span, s.to.span));
         const saved = this.scope;
         this.scope = { names: new Map(), parent: saved };
-        const toTyped = this.expr(s.to);
-        const fromTyped = this.expr(s.from);
-        let type: Type = s.type !== null ? this.resolveType(s.type) : typedOr(toTyped, typedOr(fromTyped, I32));
-        if (type.k !== 'int') {
-          this.error('a for loop variable must be an integer', s.nameSpan);
-          type = I32;
+        try {
+          const fromTyped = this.recoveringTyped(() => this.expr(s.from));
+          const toTyped = this.recoveringTyped(() => this.expr(s.to));
+          let type: Type = s.type !== null ? this.resolveType(s.type) : typedOr(toTyped, typedOr(fromTyped, I32));
+          if (type.k !== 'int') {
+            this.error('a for loop variable must be an integer', s.nameSpan);
+            type = I32;
+          }
+          const it = type;
+          const local = this.declareLocal(s.name, it, s.nameSpan, false);
+          if (local === null) throw new SyntaxAbort('redeclared');
+          local.scopeStart = this.stmtIndex;
+          const place: Place = { k: 'local', offset: local.offset, type: it, name: s.name };
+          const endTemp = this.fn.temps++;
+          const from = this.recovering(() => this.coerce(fromTyped, it, s.from.span));
+          const to = this.recovering(() => this.coerce(toTyped, it, s.to.span));
+          this.emit({ op: 'assign', place, value: from });
+          this.push({ op: 'settemp', temp: endTemp, value: to } as IrOp);
+          const head = this.code.length;
+          const headStmt = this.stmtIndex;
+          const current: TExpr = { k: 'load', type: it, place };
+          const branch = this.push({ op: 'branch', cond: binary('<', I32, it, current, { k: 'temp', type: it, index: endTemp }), ifFalse: -1 } as IrOp) as Extract<IrOp, { op: 'branch' }>;
+          const loop = this.loopBody(s.body, () => {
+            // Each further pass through the for line is a statement boundary (where a debugger shows the loop).
+            const increment = this.code.length;
+            const inc = this.pushBoundary({ op: 'assign', place, value: binary('+', it, it, current, constOf(it, 1n)) } as IrOp);
+            inc.stmt = headStmt;
+            this.push({ op: 'jump', target: head } as IrOp).stmt = headStmt;
+            return increment;
+          });
+          branch.ifFalse = this.code.length;
+          for (const j of loop.breaks) j.target = this.code.length;
+          local.scopeEnd = this.fn.statements.length;
+        } finally {
+          this.scope = saved;
         }
-        const local = this.declareLocal(s.name, type, s.nameSpan, false);
-        if (local === null) throw new SyntaxAbort('redeclared');
-        local.scopeStart = this.stmtIndex;
-        const place: Place = { k: 'local', offset: local.offset, type, name: s.name };
-        const endTemp = this.fn.temps++;
-        const from = this.coerce(fromTyped, type, s.from.span);
-        const to = this.coerce(toTyped, type, s.to.span);
-        this.emit({ op: 'settemp', temp: endTemp, value: to });
-        this.push({ op: 'assign', place, value: from } as IrOp);
-        const head = this.code.length;
-        const headStmt = this.stmtIndex;
-        const current: TExpr = { k: 'load', type, place };
-        const branch = this.pushBoundary({ op: 'branch', cond: binary('<', I32, type, current, { k: 'temp', type, index: endTemp }), ifFalse: -1 } as IrOp) as Extract<IrOp, { op: 'branch' }>;
-        const loop = this.loopBody(s.body, () => {
-          const increment = this.code.length;
-          this.push({ op: 'assign', place, value: binary('+', type as IntType, type as IntType, current, constOf(type as IntType, 1n)) } as IrOp).stmt = headStmt;
-          this.push({ op: 'jump', target: head } as IrOp).stmt = headStmt;
-          return increment;
-        });
-        branch.ifFalse = this.code.length;
-        for (const j of loop.breaks) j.target = this.code.length;
-        local.scopeEnd = this.fn.statements.length;
-        this.scope = saved;
         return;
       }
       case 'return': {
@@ -640,8 +668,28 @@ class Lowerer {
   // ---- expressions
 
   private condition(e: Expr): TExpr {
-    const t = this.expr(e);
-    return this.valueOf(t, e.span);
+    return this.recovering(() => this.valueOf(this.expr(e), e.span));
+  }
+
+  private recoveringTyped(check: () => Typed): Typed {
+    try {
+      return check();
+    } catch (err) {
+      if (!(err instanceof SyntaxAbort)) throw err;
+      this.pendingCalls = [];
+      return constOf(I32, 0n);
+    }
+  }
+
+  /** Check an expression; if it is wrong (already reported), go on with 0 so the rest is still checked. */
+  private recovering(check: () => TExpr): TExpr {
+    try {
+      return check();
+    } catch (err) {
+      if (!(err instanceof SyntaxAbort)) throw err;
+      this.pendingCalls = [];
+      return constOf(I32, 0n);
+    }
   }
 
   /** A value of its own type (an untyped constant becomes i32, i64 or u64 by size). */
@@ -783,7 +831,7 @@ class Lowerer {
     const type = lt === null ? promote(rt as IntType) : rt === null ? promote(lt as IntType) : usual(lt as IntType, rt as IntType);
     if (e.op === '<<' || e.op === '>>') {
       // Shifts take the left operand's (promoted) type; the count is taken modulo the width.
-      const lType = lt === null ? type : promote(lt as IntType);
+      const lType = lt === null ? (this.valueOf(l, e.l.span).type as IntType) : promote(lt as IntType);
       return binary(e.op, lType, lType, this.coerce(l, lType, e.l.span), this.coerce(r.k === 'untyped' ? r : r, lType, e.r.span));
     }
     const cl = this.coerce(l, type, e.l.span);

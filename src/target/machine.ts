@@ -203,7 +203,8 @@ export class Machine implements Port {
       g.init.forEach((v, i) => {
         const addr = g.addr + i * size;
         const seg = this.memory.segmentFor(addr, size, 'initialise');
-        write(seg.view, addr - seg.base, elem.k === 'int' && elem.size === 8 ? v : Number(BigInt.asUintN(64, v)));
+        const value = elem.k === 'ptr' ? Number(BigInt.asUintN(64, v)) : elem.size === 8 ? v : Number(BigInt.asUintN(elem.size * 8, v));
+        write(seg.view, addr - seg.base, value);
       });
     }
     // Code: every function and thread body, compiled to closures.
@@ -281,7 +282,9 @@ export class Machine implements Port {
   step(threadId: number, kind: 'into' | 'over' | 'out'): void {
     const th = this.thread(threadId);
     if (th.state === 'exited' || th.state === 'unstarted') throw new RuntimeFault(`thread ${th.name} is not running (${th.state})`);
-    this.stepping = { thread: th, kind, depth: th.frames.length, armed: false };
+    // After a data trap the thread is already past the statement it stands at: the next boundary ends the step.
+    this.stepping = { thread: th, kind, depth: th.frames.length, armed: th.trap !== null };
+    th.trap = null;
   }
 
   get state(): 'ready' | 'exited' {
@@ -354,18 +357,15 @@ export class Machine implements Port {
           return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: stmt.text }]);
         }
         const step = this.stepping;
-        if (step !== null && step.thread === th) {
-          if (step.armed && (step.kind === 'into' || (step.kind === 'over' && th.frames.length <= step.depth) || (step.kind === 'out' && th.frames.length < step.depth))) {
-            this.stepping = null;
-            return this.stop('step', th, null);
-          }
-          step.armed = true;
+        if (step !== null && step.thread === th && step.armed
+          && (step.kind === 'into' || (step.kind === 'over' && th.frames.length <= step.depth) || (step.kind === 'out' && th.frames.length < step.depth))) {
+          this.stepping = null;
+          return this.stop('step', th, null);
         }
       }
-      th.resumeFlag = false;
-    } else if (this.stepping?.thread === th) {
-      this.stepping.armed = true;
     }
+    // Once the stepping thread executes anything, the next statement boundary can end the step.
+    if (this.stepping?.thread === th) this.stepping.armed = true;
     th.resumeFlag = false;
     th.trap = null;
     const depth = th.frames.length;
@@ -380,7 +380,12 @@ export class Machine implements Port {
     th.instructions++;
     if (result >= 0) f.pc = result;
     else if (result === EXITED) this.exitThread(th, cpu);
-    else if (result === BLOCKED) this.deschedule(cpu, th, th.state === 'sleeping' ? 'sleeping' : 'blocked');
+    else if (result === BLOCKED) {
+      // It stays at its statement (a debugger shows the join or sleep it waits in) and runs the op
+      // again when woken, without the boundary checks a second time.
+      th.resumeFlag = true;
+      this.deschedule(cpu, th, th.state === 'sleeping' ? 'sleeping' : 'blocked');
+    }
     else if (result === YIELDED) this.requeue(cpu, th);
     if (th.state === 'running' && --cpu.sliceLeft <= 0) {
       cpu.sliceLeft = this.config.timeslice;
@@ -393,7 +398,11 @@ export class Machine implements Port {
       const stopping = hits.filter((h) => this.stops(h.hit));
       if (stopping.length > 0) {
         if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt };
-        return this.stop('data', th, null, stopping);
+        const stop = this.stop('data', th, null, stopping);
+        // The line that made the access, even when the thread has since entered a call.
+        const s = f.fn.lowered.statements[op.stmt];
+        stop.location = { fn: f.fn.lowered.name, line: s.span.line, col: s.span.col, endLine: s.span.endLine, endCol: s.span.endCol, codeAddr: s.codeAddr, text: s.text };
+        return stop;
       }
     }
     if (this.finished !== null) return this.finished;
@@ -608,9 +617,9 @@ export class Machine implements Port {
     const t = th as ThreadRecord;
     const target = this.threads.find((x) => x.name === name)!;
     if (target.state === 'unstarted') throw new RuntimeFault(`join ${name}: thread ${name} was never spawned`);
-    t.frames[t.frames.length - 1].pc = next;
     if (target.state === 'exited') return next;
     t.joinTarget = target;
+    t.state = 'blocked';
     return BLOCKED;
   }
 
@@ -622,8 +631,12 @@ export class Machine implements Port {
 
   sleep(th: ExecThread, units: Value, next: number): number {
     const t = th as ThreadRecord;
+    if (t.wakeAt > 0) {
+      // Run again after waking: the sleep is over.
+      t.wakeAt = 0;
+      return next;
+    }
     const n = typeof units === 'bigint' ? Number(units) : units;
-    t.frames[t.frames.length - 1].pc = next;
     if (!(n > 0)) return next;
     t.wakeAt = this.now + n;
     t.state = 'sleeping';

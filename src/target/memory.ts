@@ -107,8 +107,14 @@ export function writerFor(t: ValueType): Writer {
   if (t.k === 'ptr') {
     return (v, o, x) => {
       const n = x as number;
-      v.setUint32(o, n >>> 0, true);
-      v.setUint32(o + 4, Math.floor(n / TWO32) >>> 0, true);
+      // Pointers are numbers: beyond 2^53 they are approximate, and at 2^64 they saturate (never wrap to 0).
+      if (n >= 2 ** 64) {
+        v.setUint32(o, 0xffffffff, true);
+        v.setUint32(o + 4, 0xffffffff, true);
+        return;
+      }
+      v.setUint32(o, n % TWO32, true);
+      v.setUint32(o + 4, Math.floor(n / TWO32), true);
     };
   }
   switch (t.name) {

@@ -8,6 +8,8 @@ import { KEYWORDS, lex, type Token } from './lexer';
 
 export const SCALARS: ReadonlySet<string> = new Set(['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64']);
 const TOP_LEVEL = new Set(['machine', 'global', 'fn', 'thread', 'perf', 'wide']);
+/** Most operators (and parentheses) in one statement or declaration. */
+export const MAX_OPERATORS = 256;
 
 /** Binary operators by precedence, loosest first (C's order). */
 const LEVELS: BinaryOp[][] = [
@@ -84,8 +86,14 @@ class Parser {
 
   private number(what: string): Token {
     const t = this.peek();
-    if (t.kind === 'number') return this.next();
+    if (t.kind === 'number') return this.checked(this.next());
     return this.error(`expected ${what}, found ${this.describe(t)}`, t.span);
+  }
+
+  /** A malformed number (already reported by the lexer) abandons what uses it, without a second message. */
+  private checked(t: Token): Token {
+    if (t.kind === 'number' && t.value === undefined) throw new SyntaxAbort('malformed number');
+    return t;
   }
 
   /** The statement must end here: a newline, ';', '}' or the end of the file. */
@@ -108,6 +116,8 @@ class Parser {
     const prog: Program = { file: this.file, machine: null, globals: [], fns: [], threads: [], users: [], brokenThreads: [] };
     while (this.peek().kind !== 'eof') {
       const t = this.peek();
+      const start = this.pos;
+      this.operators = 0;
       try {
         if (t.kind !== 'ident' || !TOP_LEVEL.has(t.text)) {
           this.error(`expected a declaration (machine, global, fn, thread, perf or wide), found ${this.describe(t)}`, t.span);
@@ -128,15 +138,16 @@ class Parser {
         if (!(e instanceof SyntaxAbort)) throw e;
         // Remember a thread whose declaration broke, so that nobody is told it does not exist.
         if (t.text === 'thread' && this.tokens[this.tokens.indexOf(t) + 1]?.kind === 'ident') prog.brokenThreads.push(this.tokens[this.tokens.indexOf(t) + 1].text);
-        this.skipToDeclaration();
+        this.skipToDeclaration(start);
       }
     }
     return prog;
   }
 
-  private skipToDeclaration(): void {
+  /** Recover at the top level: skip to the next declaration keyword at the start of a line (not consuming it). */
+  private skipToDeclaration(start: number): void {
     this.nesting = 0;
-    this.next();
+    if (this.pos === start) this.next();
     while (this.peek().kind !== 'eof') {
       const t = this.peek();
       if (t.newlineBefore && t.kind === 'ident' && TOP_LEVEL.has(t.text) && t.span.col === 1) return;
@@ -268,7 +279,7 @@ class Parser {
     this.next();
     const a = this.peek();
     let addr: bigint | string;
-    if (a.kind === 'number') addr = this.next().value as bigint;
+    if (a.kind === 'number') addr = this.checked(this.next()).value as bigint;
     else addr = this.ident('an address or a global name').text;
     this.expect('len', "'len' and a length");
     const lenTok = this.number('a length in bytes');
@@ -340,6 +351,7 @@ class Parser {
   }
 
   private statement(): Stmt {
+    this.operators = 0;
     const t = this.peek();
     if (t.kind === 'ident') {
       switch (t.text) {
@@ -459,6 +471,7 @@ class Parser {
   // ---- expressions
 
   lonelyExpression(): Expr | null {
+    this.operators = 0;
     try {
       const e = this.expression();
       if (this.peek().kind !== 'eof') this.error(`unexpected ${this.describe(this.peek())} after the expression`, this.peek().span);
@@ -478,6 +491,7 @@ class Parser {
       // A newline ends the statement, unless we are inside parentheses.
       if (t.newlineBefore && this.nesting === 0) return left;
       this.next();
+      this.grow(t);
       const right = this.expression(level + 1);
       left = { k: 'binary', op: t.text as BinaryOp, l: left, r: right, span: spanFrom(left.span, right.span) };
     }
@@ -497,10 +511,18 @@ class Parser {
     const t = this.peek();
     if (t.kind === 'punct' && ['-', '!', '~', '&', '*'].includes(t.text)) {
       this.next();
+      this.grow(t);
       const e = this.unary();
       return { k: 'unary', op: t.text as '-', e, span: spanFrom(t.span, e.span) };
     }
     return this.postfix();
+  }
+
+  /** Operators in the current statement; trees beyond this would exhaust the checker's and compiler's stacks. */
+  private operators = 0;
+
+  private grow(t: Token): void {
+    if (++this.operators > MAX_OPERATORS) this.error(`this statement has more than ${MAX_OPERATORS} operators; split it`, t.span);
   }
 
   private postfix(): Expr {
@@ -535,7 +557,7 @@ class Parser {
   private primary(): Expr {
     const t = this.peek();
     if (t.kind === 'number') {
-      this.next();
+      this.checked(this.next());
       return { k: 'num', value: t.value as bigint, span: t.span };
     }
     if (t.kind === 'ident' && !KEYWORDS.has(t.text)) {
@@ -544,6 +566,7 @@ class Parser {
     }
     if (this.is('(')) {
       this.next();
+      this.grow(t);
       this.nesting++;
       const e = this.expression();
       this.expect(')');

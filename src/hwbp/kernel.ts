@@ -289,18 +289,12 @@ export class Kernel {
    * on every matching breakpoint, calls their handlers and returns the debug exception's details.
    */
   access(cpu: number, addr: number, size: number, kind: AccessKind): HitInfo | null {
-    let bit: number;
-    if (kind === 'write') bit = ACCESS_WRITE;
-    else if (kind === 'read') bit = ACCESS_READ;
-    else if (kind === 'exec') bit = ACCESS_EXEC;
-    else return fail('EINVAL', `access kind ${String(kind)}: use read, write or exec`);
-    // Cheap shape checks: integers of the right range (a string cpu or a bigint address is refused).
-    if (typeof cpu !== 'number' || cpu >>> 0 !== cpu || cpu >= this.cpuCount) {
-      fail('EINVAL', `access on cpu ${String(cpu)}: this machine has cpu0–cpu${this.cpuCount - 1}`);
-    }
-    if (typeof addr !== 'number' || !(addr >= 0 && addr <= Number.MAX_SAFE_INTEGER)) fail('EINVAL', `access addr ${String(addr)}: need an address as a number`);
-    if (typeof size !== 'number' || !(size >= 1 && size <= 4096)) fail('EINVAL', `access size ${String(size)}: need 1 to 4096 bytes`);
+    // Kept small so that callers can inline it; every refusal is built in badAccess(), off the hot path.
+    const bit = kind === 'write' ? ACCESS_WRITE : kind === 'read' ? ACCESS_READ : kind === 'exec' ? ACCESS_EXEC : 0;
     const c = this.scheduler.cpus[cpu];
+    if (bit === 0 || c === undefined || typeof cpu !== 'number' || typeof addr !== 'number' || !(addr >= 0) || !(size >= 1 && size <= 4096)) {
+      return this.badAccess(cpu, addr, size, kind);
+    }
     const n = c.hotCount;
     if (n === 0) return null;
     const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
@@ -311,6 +305,14 @@ export class Kernel {
     }
     if (hits === 0) return null;
     return this.raise(c, addr, size, kind, hits);
+  }
+
+  /** Why an access() call was refused (always throws). */
+  private badAccess(cpu: unknown, addr: unknown, size: unknown, kind: unknown): never {
+    if (kind !== 'read' && kind !== 'write' && kind !== 'exec') fail('EINVAL', `access kind ${String(kind)}: use read, write or exec`);
+    if (typeof cpu !== 'number' || this.scheduler.cpus[cpu] === undefined) fail('EINVAL', `access on cpu ${String(cpu)}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    if (typeof addr !== 'number' || !(addr >= 0)) fail('EINVAL', `access addr ${String(addr)}: need an address as a number`);
+    return fail('EINVAL', `access size ${String(size)}: need 1 to 4096 bytes`);
   }
 
   /** The debug exception: report, count and dispatch. Only reached on a hit. */

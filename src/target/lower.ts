@@ -570,8 +570,8 @@ class Lowerer {
         const saved = this.scope;
         this.scope = { names: new Map(), parent: saved };
         try {
-          const fromTyped = this.recoveringTyped(() => this.expr(s.from));
-          const toTyped = this.recoveringTyped(() => this.expr(s.to));
+          const fromTyped = this.recovering(() => this.expr(s.from));
+          const toTyped = this.recovering(() => this.expr(s.to));
           let type: Type = s.type !== null ? this.resolveType(s.type) : typedOr(toTyped, typedOr(fromTyped, I32));
           if (type.k !== 'int') {
             this.error('a for loop variable must be an integer', s.nameSpan);
@@ -671,18 +671,8 @@ class Lowerer {
     return this.recovering(() => this.valueOf(this.expr(e), e.span));
   }
 
-  private recoveringTyped(check: () => Typed): Typed {
-    try {
-      return check();
-    } catch (err) {
-      if (!(err instanceof SyntaxAbort)) throw err;
-      this.pendingCalls = [];
-      return constOf(I32, 0n);
-    }
-  }
-
   /** Check an expression; if it is wrong (already reported), go on with 0 so the rest is still checked. */
-  private recovering(check: () => TExpr): TExpr {
+  private recovering<T extends Typed>(check: () => T): T | TExpr {
     try {
       return check();
     } catch (err) {

@@ -88,6 +88,8 @@ describe('target edges', () => {
       ['a fixed global over a stack', 'global g: u32 @ 0x7ffdfffff000\nthread main {\n}', /would overlap the thread stacks/],
       ['a fixed global running into the text segment', 'global g: u8[8192] @ 0x3ff000\nthread main {\n}', /would overlap the text segment/],
       ['a frame larger than the stack', 'thread main {\n  var a: u8[70000]\n}', /'main' take 70000 bytes, more than a thread's stack/],
+      ['too many threads', `${Array.from({ length: 65 }, (_, i) => `thread t${i} {\n}`).join('\n')}\nthread main {\n}`, /66 threads: at most 64 are supported/],
+      ['a global beyond the size limit', 'global big: u64[1000000]\nthread main {\n}', /'big' takes 8000000 bytes; globals are limited to 4194304 bytes each/],
       ['absurd nesting', `thread main {\n  var x: u32 = ${'('.repeat(1000)}1${')'.repeat(1000)}\n}`, /more than 256 operators/],
       ['an endless sum', `global g: u32\nthread main {\n  g = ${Array(5000).fill('g').join(' + ')}\n}`, /more than 256 operators/],
     ];

@@ -15,7 +15,8 @@ import { HwbpError, type PerfEvent } from '../hwbp';
 import type { Machine, MachineEvent } from '../target';
 import { coverRange, type Piece } from './cover';
 
-export type WatchAccess = 'w' | 'rw' | 'r';
+/** Data access to trap on, or 'x': an execute breakpoint on a statement (GDB's hbreak). */
+export type WatchAccess = 'w' | 'rw' | 'r' | 'x';
 export type WatchMode = 'auto' | 'pinned' | 'flexible';
 
 export interface WatchRequest {
@@ -86,8 +87,11 @@ export class WatchpointManager {
     if (request.access === 'r' && this.machine.config.arch === 'x86_64') {
       throw new Error(`watch ${request.label}: x86 debug registers cannot trap on reads alone; use rw (read or write)`);
     }
+    const arch = this.machine.config.arch;
+    // An execute breakpoint takes one register at the statement's address (len 8 on x86, 4 on arm64).
+    const pieces = request.access === 'x' ? [{ addr: request.addr, len: arch === 'x86_64' ? 8 : 4 }] : coverRange(request.addr, request.size, arch);
     const wp: Watchpoint = {
-      id: this.nextId++, request: { ...request }, pieces: coverRange(request.addr, request.size, this.machine.config.arch),
+      id: this.nextId++, request: { ...request }, pieces,
       mode: null, message: '', events: new Map(), hits: 0, lastHit: null, pastEnabled: 0, pastRunning: 0,
     };
     this.watchpoints.set(wp.id, wp);
@@ -148,8 +152,7 @@ export class WatchpointManager {
   /** Registers of the class a watchpoint of this access type takes, per CPU. */
   private slotsFor(access: WatchAccess): { slots: number; names: string } {
     const classes = this.machine.kernel.profile.classes;
-    const klass = classes.length === 1 ? classes[0] : classes.find((c) => c.name === 'data')!;
-    void access;
+    const klass = classes.length === 1 ? classes[0] : classes.find((c) => c.name === (access === 'x' ? 'inst' : 'data'))!;
     return { slots: klass.slots, names: `${klass.registerNames[0]}–${klass.registerNames[klass.slots - 1]}` };
   }
 
@@ -205,7 +208,7 @@ export class WatchpointManager {
   private openOn(wp: Watchpoint, mode: 'pinned' | 'flexible', pid: number, thread: string): PerfEvent[] {
     const evs: PerfEvent[] = [];
     const lo = wp.request.addr;
-    const hi = lo + wp.request.size;
+    const hi = wp.request.access === 'x' ? lo + 1 : lo + wp.request.size;
     try {
       for (const piece of wp.pieces) {
         const ev = this.machine.kernel.perfEventOpen(

@@ -2,6 +2,7 @@
 /**
  * The `hwbp` command line. Each subcommand lives in its own module; this file only dispatches.
  */
+import { runAdapter } from '../adapter/debugAdapter';
 import { HwbpError } from '../hwbp';
 import { runDemo } from './demo';
 import { runCheck, runProgram, UsageError } from './run';
@@ -14,6 +15,7 @@ commands:
           run a .hwsim workload headless; print every watchpoint hit, the registers and the
           per-watchpoint table (enabled / running / hits / estimate)
   check FILE...   report the diagnostics of .hwsim files (exit 1 on errors)
+  dap [--server=PORT]   the debug adapter: DAP over stdio, or a TCP server on 127.0.0.1:PORT
   demo    a guided tour of the simulated hw_breakpoint layer (registers, ENOSPC, flexible time-sharing)
   help    this text
 `;
@@ -32,6 +34,14 @@ export function main(argv: string[]): number {
         err(`hwbp: ${e.message}`);
         return 2;
       }
+    case 'dap':
+      try {
+        runAdapter(rest);
+      } catch (e) {
+        err(`hwbp dap: ${(e as Error).message}`);
+        return 2;
+      }
+      return 0;
     case 'demo':
       if (rest.length > 0) {
         process.stderr.write(`hwbp demo: unexpected argument '${rest[0]}'\n`);

@@ -728,8 +728,7 @@ export class Machine implements Port {
     return formatValue(readerFor(type)(seg.view, addr - seg.base), type);
   }
 
-  /** Evaluate an expression as the debugger does: in a frame's scope, reading memory without triggering watchpoints. */
-  evaluate(text: string, threadId: number | null, frameIndex = 0): EvaluateResult {
+  private compileForDebugger(text: string, threadId: number | null, frameIndex: number) {
     const diagnostics: Diagnostic[] = [];
     const ast = parseExpression(text, diagnostics);
     if (ast === null || diagnostics.length > 0) throw new RuntimeFault(diagnostics.map((d) => formatDiagnostic(d).replace(/^<expression>:\d+:/, 'col ')).join('; ') || 'cannot parse the expression');
@@ -742,6 +741,12 @@ export class Machine implements Port {
     const fake: ExecThread = scope === null
       ? { cpu: 0, frames: [], stack: this.threads[0].stack }
       : { cpu: scope.th.cpu, frames: [scope.f], stack: scope.th.stack };
+    return { lowered, gen, fake };
+  }
+
+  /** Evaluate an expression as the debugger does: in a frame's scope, reading memory without triggering watchpoints. */
+  evaluate(text: string, threadId: number | null, frameIndex = 0): EvaluateResult {
+    const { lowered, gen, fake } = this.compileForDebugger(text, threadId, frameIndex);
     if (lowered.place !== null && lowered.place.type.k !== 'array') {
       const addr = gen.address(lowered.place)(fake);
       const type = lowered.place.type as ValueType;
@@ -754,6 +759,21 @@ export class Machine implements Port {
     }
     const value = gen.expr(lowered.expr)(fake);
     return { value: formatValue(value, lowered.expr.type), type: typeToString(lowered.expr.type), addr: null, size: null };
+  }
+
+  /** The variable an expression names (arrays with their elements), or null if it names no place. */
+  variable(text: string, threadId: number | null, frameIndex = 0): VariableInfo | null {
+    const { lowered, fake, gen } = this.compileForDebugger(text, threadId, frameIndex);
+    if (lowered.place === null) return null;
+    return this.describeVariable(text, lowered.place.type, gen.address(lowered.place)(fake));
+  }
+
+  /** Null if `text` parses as an expression, else the reason (names are checked where it is used). */
+  checkExpression(text: string): string | null {
+    const diagnostics: Diagnostic[] = [];
+    const ast = parseExpression(text, diagnostics);
+    if (ast !== null && diagnostics.length === 0) return null;
+    return diagnostics.map((d) => d.message).join('; ') || 'cannot parse the expression';
   }
 
   /** Assign to a place named by an expression (setVariable); no watchpoint sees it, as with ptrace POKEDATA. */

@@ -1,0 +1,36 @@
+/**
+ * The debug adapter as a program: DAP over stdio (what VS Code starts), or with --server=PORT a TCP
+ * server on 127.0.0.1 (one session per connection), for debugging the adapter itself.
+ */
+import { createServer, type Server } from 'node:net';
+import { HwbpDebugSession } from './session';
+
+export function serve(port: number, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Server {
+  const server = createServer((socket) => {
+    const session = new HwbpDebugSession();
+    session.setRunAsServer(true);
+    session.start(socket, socket);
+    socket.on('error', () => socket.destroy());
+  });
+  server.listen(port, '127.0.0.1', () => {
+    const address = server.address();
+    log(`hwbp debug adapter listening on 127.0.0.1:${typeof address === 'object' && address !== null ? address.port : port}`);
+  });
+  return server;
+}
+
+export function runAdapter(argv: string[]): void {
+  const flag = argv.find((a) => a.startsWith('--server='));
+  if (flag !== undefined) {
+    const port = Number(flag.slice('--server='.length));
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--server=PORT: ${flag.slice(9)} is not a port number`);
+    serve(port);
+    return;
+  }
+  const session = new HwbpDebugSession();
+  session.start(process.stdin, process.stdout);
+}
+
+if (require.main === module) {
+  runAdapter(process.argv.slice(2));
+}

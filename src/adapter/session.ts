@@ -360,10 +360,12 @@ export class HwbpDebugSession extends LoggingDebugSession {
         break;
       }
       default: {
-        const reason = { data: 'data breakpoint', exec: 'instruction breakpoint', breakpoint: 'breakpoint', step: 'step', pause: 'pause' }[stop.reason];
+        const bps = stop.reason === 'step' || stop.reason === 'pause' ? [] : this.breakpointsFor(stop);
+        // An execute register behind a source or function breakpoint is still a breakpoint to the user.
+        const viaSource = stop.reason === 'exec' && bps.some((b) => 'kind' in b && b.kind !== 'instruction');
+        const reason = viaSource ? 'breakpoint' : { data: 'data breakpoint', exec: 'instruction breakpoint', breakpoint: 'breakpoint', step: 'step', pause: 'pause' }[stop.reason];
         const ev = new StoppedEvent(reason, threadId) as DebugProtocol.StoppedEvent;
         ev.body.allThreadsStopped = true;
-        const bps = stop.reason === 'step' || stop.reason === 'pause' ? [] : this.breakpointsFor(stop);
         if (bps.length > 0) ev.body.hitBreakpointIds = bps.map((b) => b.id);
         ev.body.description = this.describe(stop, bps);
         this.sendEvent(ev);
@@ -925,6 +927,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
       const bp: DataBp = reuse ?? {
         id: r.id ?? this.nextBpId++, key, target: r.target, access, watchId: null, condition: null, hitCondition: null, hits: 0, verified: false, message: '',
       };
+      // A changed condition or hit condition counts its hits afresh.
+      if (bp.condition !== r.condition || bp.hitCondition !== r.hitCondition) bp.hits = 0;
       bp.condition = r.condition;
       bp.hitCondition = r.hitCondition;
       if (reuse === undefined) {

@@ -222,7 +222,11 @@ export class WatchpointManager {
       return evs;
     } catch (e) {
       for (const ev of evs) this.closeEvent(ev);
-      if (e instanceof HwbpError) throw new WatchInstallError(`thread ${thread}: ${e.message.replace(/^[A-Z]+: /, '')}`);
+      if (e instanceof HwbpError) {
+        // The mode advice is ours to give (place() says it once); drop the kernel's copy of it.
+        const reason = e.message.replace(/^[A-Z]+: /, '').replace(/; a flexible breakpoint would time-share a register instead$/, '');
+        throw new WatchInstallError(`thread ${thread}: ${reason}`);
+      }
       throw e;
     }
   }

@@ -1,0 +1,280 @@
+/**
+ * Scripted debug sessions: the built adapter (out/src/adapter/debugAdapter.js) over stdio, driven
+ * by @vscode/debugadapter-testsupport's DebugClient, as VS Code drives it.
+ */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+
+const ADAPTER = join(__dirname, '..', '..', 'src', 'adapter', 'debugAdapter.js');
+const PROGRAM = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'watch.hwsim');
+
+type Stopped = DebugProtocol.StoppedEvent;
+
+async function session(extra: Record<string, unknown> = {}, stopOnEntry = true): Promise<DebugClient> {
+  const dc = new DebugClient('node', ADAPTER, 'hwbp');
+  await dc.start();
+  await Promise.all([
+    dc.configurationSequence(),
+    dc.launch({ program: PROGRAM, stopOnEntry, ...extra } as DebugProtocol.LaunchRequestArguments),
+    stopOnEntry ? dc.waitForEvent('stopped') : Promise.resolve(),
+  ]);
+  return dc;
+}
+
+async function dataId(dc: DebugClient, args: DebugProtocol.DataBreakpointInfoArguments): Promise<string> {
+  const r = await dc.dataBreakpointInfoRequest(args);
+  assert.ok(r.body.dataId, r.body.description);
+  return r.body.dataId;
+}
+
+async function watch(dc: DebugClient, bps: DebugProtocol.DataBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
+  return (await dc.setDataBreakpointsRequest({ breakpoints: bps })).body.breakpoints;
+}
+
+async function resume(dc: DebugClient, threadId = 1): Promise<Stopped> {
+  const [, ev] = await Promise.all([dc.continueRequest({ threadId }), dc.waitForEvent('stopped')]);
+  return ev as Stopped;
+}
+
+async function top(dc: DebugClient, threadId: number): Promise<DebugProtocol.StackFrame> {
+  return (await dc.stackTraceRequest({ threadId })).body.stackFrames[0];
+}
+
+describe('debug adapter (DAP over stdio)', function () {
+  this.timeout(30_000);
+  let dc: DebugClient;
+  afterEach(async () => {
+    await dc?.stop();
+  });
+
+  it('stops on entry with the program\'s threads and frames', async () => {
+    dc = await session();
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.deepEqual(threads.map((t) => t.name), ['main (cpu0)']);
+    const f = await top(dc, 1);
+    assert.deepEqual([f.name, f.line, f.source?.name, f.instructionPointerReference], ['main', 19, 'watch.hwsim', '0x400010']);
+    const scopes = (await dc.scopesRequest({ frameId: f.id })).body.scopes.map((s) => s.name);
+    assert.deepEqual(scopes, ['Locals', 'Globals', 'Registers (cpu0)']);
+  });
+
+  it('stops at a source breakpoint and steps over, into and out', async () => {
+    dc = await session();
+    const set = await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: 23 }] });
+    assert.equal(set.body.breakpoints[0].verified, true);
+    const ev = await resume(dc);
+    assert.deepEqual([ev.body.reason, ev.body.hitBreakpointIds], ['breakpoint', [set.body.breakpoints[0].id]]);
+    assert.equal((await top(dc, 1)).line, 23);
+    const step = async (req: Promise<unknown>) => { await Promise.all([req, dc.waitForEvent('stopped')]); return top(dc, 1); };
+    let f = await step(dc.stepInRequest({ threadId: 1 }));
+    assert.deepEqual([f.name, f.line], ['bump', 13]);
+    f = await step(dc.nextRequest({ threadId: 1 }));
+    assert.deepEqual([f.name, f.line], ['bump', 14]);
+    f = await step(dc.stepOutRequest({ threadId: 1 }));
+    assert.deepEqual([f.name, f.line], ['main', 21]);
+  });
+
+  it('data breakpoint on a global: stops after the write, names the register and the change', async () => {
+    dc = await session();
+    const info = await dc.dataBreakpointInfoRequest({ name: 'counter' });
+    assert.deepEqual([info.body.accessTypes, info.body.canPersist], [['write', 'readWrite'], true]);
+    const [bp] = await watch(dc, [{ dataId: info.body.dataId!, accessType: 'write' }]);
+    assert.equal(bp.verified, true);
+    assert.match(bp.message!, /pinned/);
+    const ev = await resume(dc);
+    assert.equal(ev.body.reason, 'data breakpoint');
+    assert.deepEqual(ev.body.hitBreakpointIds, [bp.id]);
+    assert.equal(ev.body.description, 'Hardware watchpoint DR0 (cpu0): counter written 0 → 1');
+    assert.equal((await top(dc, 1)).line, 22, 'the editor shows the writing line');
+  });
+
+  it('data breakpoint on a local, from the Variables view, readWrite', async () => {
+    dc = await session();
+    await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: 14 }] });
+    await resume(dc);
+    const f = await top(dc, 1);
+    const locals = (await dc.scopesRequest({ frameId: f.id })).body.scopes[0].variablesReference;
+    const vars = (await dc.variablesRequest({ variablesReference: locals })).body.variables;
+    assert.deepEqual(vars.map((v) => [v.name, v.value]), [['n', '1'], ['local', '2']]);
+    const info = await dc.dataBreakpointInfoRequest({ variablesReference: locals, name: 'local' });
+    assert.equal(info.body.canPersist, false, 'a local belongs to its frame');
+    await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [] });
+    const [bp] = await watch(dc, [{ dataId: info.body.dataId!, accessType: 'readWrite' }]);
+    const ev = await resume(dc);
+    assert.deepEqual([ev.body.reason, ev.body.hitBreakpointIds], ['data breakpoint', [bp.id]]);
+    assert.match(ev.body.description!, /local read \(2\)/, 'readWrite: the read in local = local + 1 comes first');
+  });
+
+  it('the fifth pinned watchpoint on x86 is unverified and says why', async () => {
+    dc = await session({ watchpointMode: 'pinned' });
+    const ids = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => dataId(dc, { name })));
+    const bps = await watch(dc, ids.map((id) => ({ dataId: id, accessType: 'write' })));
+    assert.deepEqual(bps.map((b) => b.verified), [true, true, true, true, false]);
+    assert.equal(bps[4].reason, 'failed');
+    assert.match(bps[4].message!, /no DR0–DR3 register left .* held by .*watch a .*watch b .*watch c .*watch d.*In flexible mode it would time-share/s);
+    assert.doesNotMatch(bps[4].message!, /instead\. In flexible/, 'the hint is given once');
+  });
+
+  it('auto falls back to flexible and is upgraded to pinned when a register frees up', async () => {
+    dc = await session();
+    const ids = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => dataId(dc, { name })));
+    const four = await watch(dc, ids.slice(0, 4).map((id) => ({ dataId: id })));
+    assert.ok(four.every((b) => b.verified));
+    // d goes flexible by request (the view's "make flexible"): one register is now kept for flexible ones.
+    await dc.customRequest('hwbp.setWatchpointMode', { id: four[3].id, mode: 'flexible' });
+    const five = await watch(dc, ids.map((id) => ({ dataId: id })));
+    assert.deepEqual(five.slice(0, 4).map((b) => b.id), four.map((b) => b.id), 'unchanged breakpoints keep their ids');
+    assert.deepEqual([five[4].verified, /^flexible/.test(five[4].message!)], [true, true]);
+    const changed = dc.waitForEvent('breakpoint');
+    await watch(dc, ids.slice(1).map((id) => ({ dataId: id })));
+    const ev = (await changed) as DebugProtocol.BreakpointEvent;
+    assert.deepEqual([ev.body.reason, ev.body.breakpoint.id, ev.body.breakpoint.verified], ['changed', five[4].id, true]);
+    assert.match(ev.body.breakpoint.message!, /^pinned/);
+  });
+
+  it('a flexible watchpoint misses writes while scheduled out (deterministic)', async () => {
+    const hitsWith = async (mode: string) => {
+      dc = await session({ watchpointMode: mode, mux: 3 });
+      const ids = await Promise.all(['counter', 'a', 'b', 'c', 'd'].map((name) => dataId(dc, { name })));
+      const bps = await watch(dc, ids.map((id) => ({ dataId: id })));
+      let stops = 0;
+      for (;;) {
+        const [, ev] = await Promise.all([dc.continueRequest({ threadId: 1 }), Promise.race([dc.waitForEvent('stopped'), dc.waitForEvent('terminated')])]);
+        if (ev.event === 'terminated') break;
+        assert.deepEqual((ev as Stopped).body.hitBreakpointIds, [bps[0].id]);
+        stops++;
+      }
+      return stops;
+    };
+    const flexible = await hitsWith('flexible');
+    await dc.stop();
+    assert.ok(flexible < 10 && flexible > 0, `caught ${flexible} of 10 writes`);
+    assert.equal(await hitsWith('flexible'), flexible, 'same seed, same misses');
+  });
+
+  it('covers a 16-byte range with two registers', async () => {
+    dc = await session();
+    const info = await dc.dataBreakpointInfoRequest({ name: 'pair' });
+    assert.match(info.body.description, /pair \(16 bytes at 0x/);
+    const [bp] = await watch(dc, [{ dataId: info.body.dataId! }]);
+    assert.match(bp.message!, /2 registers per thread/);
+    const ev = await resume(dc);
+    assert.match(ev.body.description!, /Hardware watchpoint DR1 \(cpu0\): pair written 0 → 7/);
+  });
+
+  it('evaluates conditions and hit counts after the trap', async () => {
+    dc = await session();
+    const id = await dataId(dc, { name: 'counter' });
+    await watch(dc, [{ dataId: id, condition: 'counter == 3' }]);
+    let ev = await resume(dc);
+    assert.match(ev.body.description!, /written 2 → 3/);
+    await watch(dc, [{ dataId: id, hitCondition: '%4' }]);
+    ev = await resume(dc);
+    assert.match(ev.body.description!, /written 6 → 7/, 'the 4th write after the change');
+    const [bad] = await watch(dc, [{ dataId: id, condition: 'counter ==' }]);
+    assert.deepEqual([bad.verified, bad.reason], [false, 'failed']);
+    assert.match(bad.message!, /condition 'counter ==':/);
+  });
+
+  it('sets a data breakpoint on an address with bytes', async () => {
+    dc = await session();
+    const info = await dc.dataBreakpointInfoRequest({ name: '0x601000', asAddress: true, bytes: 4 });
+    assert.deepEqual([info.body.description, info.body.canPersist], ['0x601000 (4 bytes at 0x601000)', true]);
+    await watch(dc, [{ dataId: info.body.dataId! }]);
+    const ev = await resume(dc);
+    assert.match(ev.body.description!, /0x601000 written 0 → 1/);
+    const bad = await dc.dataBreakpointInfoRequest({ name: '0x10', asAddress: true, bytes: 4 });
+    assert.deepEqual([bad.body.dataId, bad.body.description], [null, 'no memory is mapped at 0x10 + 4']);
+  });
+
+  it('instruction breakpoints and hardware source breakpoints take registers', async () => {
+    dc = await session();
+    const dis = await dc.disassembleRequest({ memoryReference: '0x400000', instructionCount: 40 });
+    const target = dis.body!.instructions.find((i) => i.line === 25)!;
+    assert.equal(target.instruction, 'pair[1] = 7');
+    const ib = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: target.address, mode: 'hardware' }] });
+    assert.equal(ib.body.breakpoints[0].verified, true);
+    const ev = await resume(dc);
+    assert.deepEqual([ev.body.reason, (await top(dc, 1)).line], ['instruction breakpoint', 25]);
+    assert.match(ev.body.description!, /Hardware breakpoint DR\d \(cpu0\) at line 25/);
+    const hb = await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: 27, mode: 'hardware' } as DebugProtocol.SourceBreakpoint] });
+    assert.equal(hb.body.breakpoints[0].verified, true);
+    const ev2 = await resume(dc);
+    assert.equal((await top(dc, 1)).line, 27);
+    assert.equal(ev2.body.reason, 'breakpoint');
+  });
+
+  it('reads and writes memory without triggering watchpoints', async () => {
+    dc = await session();
+    await watch(dc, [{ dataId: await dataId(dc, { name: 'counter' }), accessType: 'readWrite' }]);
+    const read = await dc.customRequest('readMemory', { memoryReference: '0x601000', count: 4 });
+    assert.deepEqual(Buffer.from(read.body.data, 'base64'), Buffer.from([0, 0, 0, 0]));
+    await dc.customRequest('writeMemory', { memoryReference: '0x601000', data: Buffer.from([41, 0, 0, 0]).toString('base64') });
+    const f = await top(dc, 1);
+    assert.equal((await dc.evaluateRequest({ expression: 'counter', frameId: f.id })).body.result, '41');
+    const ev = await resume(dc);
+    assert.match(ev.body.description!, /counter read \(41\)|counter written 41 → 42/);
+  });
+
+  it('sends the hardware state as a custom event after every stop, and on request', async () => {
+    dc = await session();
+    const [bp] = await watch(dc, [{ dataId: await dataId(dc, { name: 'counter' }) }]);
+    const events: DebugProtocol.Event[] = [];
+    dc.on('hwbp.state', (e: DebugProtocol.Event) => events.push(e));
+    dc.on('stopped', () => events.push({ event: 'stopped' } as DebugProtocol.Event));
+    await resume(dc);
+    await dc.threadsRequest(); // a round trip: everything sent before it has arrived
+    const afterStop = events.slice(events.findIndex((e) => e.event === 'stopped') + 1);
+    assert.ok(afterStop.length >= 1, 'a state event follows the stop');
+    const state = afterStop[0].body;
+    const dr0 = state.kernel.cpus[0].classes[0].registers[0];
+    assert.deepEqual([dr0.name, dr0.occupant.addr, dr0.occupant.pinned], ['DR0', 0x601000, true]);
+    assert.equal(state.watchpoints[0].breakpointId, bp.id);
+    assert.equal(state.watchpoints[0].watchpoint.hits >= 1, true);
+    assert.ok(Array.isArray(state.kernel.constraints[0].cpus));
+    const onRequest = await dc.customRequest('hwbp.state');
+    assert.equal(onRequest.body.kernel.cpus.length, 2);
+  });
+
+  it('accepts a persisted dataId in a second session', async () => {
+    dc = await session();
+    const id = await dataId(dc, { name: 'counter' });
+    await dc.stop();
+    dc = await session();
+    const [bp] = await watch(dc, [{ dataId: id }]);
+    assert.equal(bp.verified, true);
+    const ev = await resume(dc);
+    assert.equal(ev.body.reason, 'data breakpoint');
+  });
+
+  it('keeps answering after malformed and out-of-order requests, and never leaks registers', async () => {
+    dc = new DebugClient('node', ADAPTER, 'hwbp');
+    await dc.start();
+    await dc.initializeRequest();
+    await assert.rejects(dc.stackTraceRequest({ threadId: 1 }), /no program is running/);
+    await assert.rejects(dc.launch({ program: '/nonexistent.hwsim' } as DebugProtocol.LaunchRequestArguments), /cannot read/);
+    await Promise.all([dc.configurationSequence(), dc.launch({ program: PROGRAM, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments), dc.waitForEvent('stopped')]);
+    await assert.rejects(dc.variablesRequest({ variablesReference: 999 }), /not valid/);
+    await assert.rejects(dc.scopesRequest({ frameId: 12345 }), /frame 12345 is not valid/);
+    await assert.rejects(dc.customRequest('frobnicate'), /unknown request 'frobnicate'/);
+    await assert.rejects(dc.nextRequest({ threadId: 77 }), /no thread with id 77/);
+    const nothing = await dc.dataBreakpointInfoRequest({ name: 'nonexistent' });
+    assert.deepEqual([nothing.body.dataId, nothing.body.description], [null, "unknown name 'nonexistent'"]);
+    const huge = await dc.dataBreakpointInfoRequest({ name: 'counter', bytes: 1000 });
+    assert.equal(huge.body.dataId, null);
+    const bad = await watch(dc, [{ dataId: 'garbage' }, { dataId: 'hwbp:{"k":"addr"}' }]);
+    assert.deepEqual(bad.map((b) => [b.verified, b.message]), [[false, "unknown dataId 'garbage'"], [false, 'malformed dataId \'hwbp:{"k":"addr"}\'']]);
+    const unaligned = await dc.customRequest('setInstructionBreakpoints', { breakpoints: [{ instructionReference: '0x400002' }] });
+    assert.match(unaligned.body.breakpoints[0].message, /not the address of a statement/);
+    await assert.rejects(dc.customRequest('readMemory', { memoryReference: 'zz', count: 4 }), /'zz' is not an address/);
+    // Raw garbage on the wire is ignored by the protocol layer.
+    (dc as unknown as { _adapterProcess: { stdin: NodeJS.WritableStream } })._adapterProcess.stdin.write('Content-Length: 9\r\n\r\n{garbage}');
+    assert.equal((await dc.threadsRequest()).body.threads.length, 1);
+    // Everything it took is given back at the end of the session.
+    await watch(dc, [{ dataId: await dataId(dc, { name: 'counter' }) }]);
+    const state = (await dc.customRequest('hwbp.state')).body;
+    assert.equal(state.kernel.events.length, 1);
+    await dc.terminateRequest({});
+  });
+});

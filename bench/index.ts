@@ -1,5 +1,6 @@
 /** `npm run bench`: every figure and ratio below is measured in this one run. */
 import { runAccessBench } from './access';
+import { runAdapterBench } from './adapter';
 import { runAccountingBench } from './accounting';
 import { runTargetBench } from './target';
 
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   runAccountingBench(write);
   await runAccessBench(write);
   runTargetBench(write);
+  await runAdapterBench(write);
 }
 
 main().catch((e: unknown) => {

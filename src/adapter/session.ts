@@ -887,7 +887,17 @@ export class HwbpDebugSession extends LoggingDebugSession {
         }
         return { target, access: accessOf(b.accessType), accessType: b.accessType, condition: b.condition ?? null, hitCondition: b.hitCondition ?? null };
       });
-      response.body = { breakpoints: this.applyDataBreakpoints(requests) };
+      const apply = () => this.applyDataBreakpoints(requests);
+      const breakpoints = this.watches === null ? apply() : this.watches.batch(apply);
+      // Upgrades at the end of the batch may have changed some: answer with their final state.
+      for (const [i, b] of breakpoints.entries()) {
+        const bp = this.dataBps.find((d) => d.id === b.id);
+        if (bp !== undefined) {
+          this.refreshData(bp);
+          breakpoints[i] = this.dapData(bp);
+        }
+      }
+      response.body = { breakpoints };
       this.sendResponse(response);
       this.sendState();
     });

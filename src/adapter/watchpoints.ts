@@ -70,6 +70,9 @@ export type WatchpointChange = (info: WatchpointInfo, why: 'upgraded' | 'downgra
 export class WatchpointManager {
   private readonly watchpoints = new Map<number, Watchpoint>();
   private nextId = 1;
+  /** Inside batch(): upgrades wait until the batch ends (one pass instead of one per change). */
+  private batching = 0;
+  private upgradeDue = false;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly machine: Machine, private readonly onChange: WatchpointChange = () => undefined) {
@@ -270,8 +273,25 @@ export class WatchpointManager {
     }
   }
 
+  /** Make many changes (a whole setDataBreakpoints request) with a single upgrade pass at the end. */
+  batch<T>(changes: () => T): T {
+    this.batching++;
+    try {
+      return changes();
+    } finally {
+      if (--this.batching === 0 && this.upgradeDue) {
+        this.upgradeDue = false;
+        this.upgradeWaiting();
+      }
+    }
+  }
+
   /** After registers were freed: watchpoints in auto mode that run flexible try pinned again. */
   private upgradeWaiting(): void {
+    if (this.batching > 0) {
+      this.upgradeDue = true;
+      return;
+    }
     // With no thread alive there is nothing to learn: any install would succeed vacuously.
     if (!this.machine.threads.some((t) => t.state !== 'exited' && t.state !== 'unstarted')) return;
     for (const wp of this.watchpoints.values()) {

@@ -201,7 +201,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
     this.unsubscribe = machine.on((e) => {
       if (e.kind === 'output') this.sendEvent(new OutputEvent(`${e.text}\n`, 'stdout'));
       else if (e.kind === 'notice') this.sendEvent(new OutputEvent(`${e.text}\n`, 'console'));
-      else this.sendEvent(new ThreadEvent(e.state, e.threadId));
+      else if (e.kind === 'thread') this.sendEvent(new ThreadEvent(e.state, e.threadId));
     });
     for (const u of machine.users) {
       const what = u.error === null ? `holds event${u.eventIds.length > 1 ? 's' : ''} #${u.eventIds.join(', #')}` : `refused: ${u.error}`;

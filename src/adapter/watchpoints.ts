@@ -4,14 +4,21 @@
  * hw_breakpoint layer. Knows nothing of DAP: the CLI and the DAP session both use it.
  *
  * Modes:
- *  - pinned: task-bound breakpoints that must always be on; refused (with the reason) if any
- *    thread has no register left for them;
- *  - flexible: time-shared breakpoints; admitted while a register can be kept for them, but they
+ *  - pinned: must always be on; refused (with the reason) if any thread has no register left.
+ *    On x86 they go through the ptrace front door, as GDB's do: each thread has four virtual
+ *    debug registers. Writing a DRn address registers a stub that holds a slot until the thread
+ *    exits (the kernel never releases it earlier), so, like GDB, we disable a slot we no longer
+ *    need and reuse it for the next pinned watchpoint on that thread. On arm64 (no PEEKUSER debug
+ *    registers) they are task-bound pinned perf events: what a ptrace breakpoint is inside.
+ *  - flexible: time-shared perf events; admitted while a register can be kept for them, but they
  *    miss accesses while scheduled out;
  *  - auto: pinned when it fits, else flexible, and upgraded to pinned when registers free up.
  * Each watchpoint is installed all or nothing: every thread, every register of its cover.
  */
-import { HwbpError, type PerfEvent } from '../hwbp';
+import {
+  debugRegOffset, encodeDr7Slot, HwbpError, X86_LEN_1, X86_LEN_2, X86_LEN_4, X86_LEN_8, X86_TYPE_EXECUTE, X86_TYPE_RW, X86_TYPE_WRITE,
+  type HitInfo, type PerfEvent,
+} from '../hwbp';
 import type { Machine, MachineEvent } from '../target';
 import { coverRange, type Piece } from './cover';
 
@@ -41,8 +48,10 @@ export interface WatchpointInfo {
   message: string;
   /** Registers per thread (each watched range takes one per doubleword). */
   registersPerThread: number;
-  /** Event ids behind it, all threads. */
+  /** Kernel breakpoint ids behind it, all threads. */
   eventIds: number[];
+  /** For pinned ones on x86: the virtual (ptrace) DRn each thread uses, e.g. { "1": [0] }. */
+  ptraceSlots: Record<number, number[]>;
   /** Accesses to the watched bytes that were caught. */
   hits: number;
   timeEnabled: number;
@@ -51,31 +60,49 @@ export interface WatchpointInfo {
   estimate: number | null;
 }
 
+/** One register's worth of a watchpoint on one thread. */
+type Installed =
+  | { kind: 'perf'; ev: PerfEvent; eventId: number }
+  /** A virtual DRn of the thread; the stub's counts started at `base` when this watchpoint took it. */
+  | { kind: 'ptrace'; threadId: number; pid: number; slot: number; eventId: number; base: { enabled: number; running: number } };
+
 interface Watchpoint {
   id: number;
   request: WatchRequest;
   pieces: Piece[];
   mode: 'pinned' | 'flexible' | null;
   message: string;
-  events: Map<number, PerfEvent[]>;
+  /** Per thread id, what is installed for each piece. */
+  installed: Map<number, Installed[]>;
   hits: number;
   lastHit: object | null;
-  /** Times of events already released (their threads exited, or a mode change closed them). */
+  /** Times of what was already released (threads exited, mode changes). */
   pastEnabled: number;
   pastRunning: number;
 }
 
+/** What a thread's four virtual debug registers hold, from this debugger's point of view. */
+type SlotUse = 'unused' | 'free' | { watchId: number };
+
 export type WatchpointChange = (info: WatchpointInfo, why: 'upgraded' | 'downgraded' | 'rejected') => void;
+
+const LEN_CODE: Record<number, number> = { 1: X86_LEN_1, 2: X86_LEN_2, 4: X86_LEN_4, 8: X86_LEN_8 };
 
 export class WatchpointManager {
   private readonly watchpoints = new Map<number, Watchpoint>();
   private nextId = 1;
+  private readonly unsubscribe: () => void;
+  /** Per thread id: its four virtual DRn (x86 ptrace). */
+  private readonly slots = new Map<number, SlotUse[]>();
+  /** Kernel breakpoint id → watchpoint, for counting hits and naming owners. */
+  private readonly byEvent = new Map<number, Watchpoint>();
+  private readonly viaPtrace: boolean;
   /** Inside batch(): upgrades wait until the batch ends (one pass instead of one per change). */
   private batching = 0;
   private upgradeDue = false;
-  private readonly unsubscribe: () => void;
 
   constructor(private readonly machine: Machine, private readonly onChange: WatchpointChange = () => undefined) {
+    this.viaPtrace = machine.config.arch === 'x86_64';
     this.unsubscribe = machine.on((e) => this.onMachineEvent(e));
   }
 
@@ -94,8 +121,8 @@ export class WatchpointManager {
     // An execute breakpoint takes one register at the statement's address (len 8 on x86, 4 on arm64).
     const pieces = request.access === 'x' ? [{ addr: request.addr, len: arch === 'x86_64' ? 8 : 4 }] : coverRange(request.addr, request.size, arch);
     const wp: Watchpoint = {
-      id: this.nextId++, request: { ...request }, pieces,
-      mode: null, message: '', events: new Map(), hits: 0, lastHit: null, pastEnabled: 0, pastRunning: 0,
+      id: this.nextId++, request: { ...request }, pieces, mode: null, message: '', installed: new Map(), hits: 0, lastHit: null,
+      pastEnabled: 0, pastRunning: 0,
     };
     this.watchpoints.set(wp.id, wp);
     this.place(wp);
@@ -129,6 +156,19 @@ export class WatchpointManager {
     return this.info(wp);
   }
 
+  /** Make many changes (a whole setDataBreakpoints request) with a single upgrade pass at the end. */
+  batch<T>(changes: () => T): T {
+    this.batching++;
+    try {
+      return changes();
+    } finally {
+      if (--this.batching === 0 && this.upgradeDue) {
+        this.upgradeDue = false;
+        this.upgradeWaiting();
+      }
+    }
+  }
+
   list(): WatchpointInfo[] {
     return [...this.watchpoints.values()].map((wp) => this.info(wp));
   }
@@ -138,12 +178,10 @@ export class WatchpointManager {
     return wp === undefined ? undefined : this.info(wp);
   }
 
-  /** The watchpoint an event belongs to. */
+  /** The watchpoint a kernel breakpoint belongs to. */
   ownerOf(eventId: number): WatchpointInfo | undefined {
-    for (const wp of this.watchpoints.values()) {
-      for (const evs of wp.events.values()) if (evs.some((e) => e.id === eventId)) return this.info(wp);
-    }
-    return undefined;
+    const wp = this.byEvent.get(eventId);
+    return wp === undefined ? undefined : this.info(wp);
   }
 
   private get(id: number): Watchpoint {
@@ -186,45 +224,49 @@ export class WatchpointManager {
 
   private describe(wp: Watchpoint, mode: 'pinned' | 'flexible', pinnedRefusal: string): string {
     const regs = `${wp.pieces.length} register${wp.pieces.length === 1 ? '' : 's'} per thread`;
-    if (mode === 'pinned') return `pinned: always installed (${regs})`;
+    if (mode === 'pinned') return `pinned: always installed (${regs}${this.viaPtrace ? ', through ptrace' : ''})`;
     const why = pinnedRefusal === '' ? '' : ` (no register for a pinned one: ${pinnedRefusal})`;
     return `flexible: time-shares a register and may miss accesses while scheduled out (${regs})${why}`;
   }
 
+  private liveThreads(): { id: number; pid: number; name: string }[] {
+    return this.machine.threads
+      .filter((t) => t.task !== null && t.state !== 'exited' && t.state !== 'unstarted')
+      .map((t) => ({ id: t.id, pid: t.task!.pid, name: t.name }));
+  }
+
   /** Install on every live thread, all or nothing. Returns null, or the reason it did not fit. */
   private install(wp: Watchpoint, mode: 'pinned' | 'flexible'): string | null {
-    const opened = new Map<number, PerfEvent[]>();
+    const done: number[] = [];
     try {
-      for (const t of this.machine.threads) {
-        if (t.task === null || t.state === 'exited' || t.state === 'unstarted') continue;
-        opened.set(t.id, this.openOn(wp, mode, t.task.pid, t.name));
+      for (const t of this.liveThreads()) {
+        wp.installed.set(t.id, this.openOn(wp, mode, t.id, t.pid, t.name));
+        done.push(t.id);
       }
     } catch (e) {
-      for (const evs of opened.values()) for (const ev of evs) this.closeEvent(ev);
+      for (const id of done) this.releaseThread(wp, id, false);
       if (e instanceof WatchInstallError) return e.message;
       throw e;
     }
-    wp.events = opened;
     return null;
   }
 
-  private openOn(wp: Watchpoint, mode: 'pinned' | 'flexible', pid: number, thread: string): PerfEvent[] {
-    const evs: PerfEvent[] = [];
+  private openOn(wp: Watchpoint, mode: 'pinned' | 'flexible', threadId: number, pid: number, thread: string): Installed[] {
+    const out: Installed[] = [];
     const lo = wp.request.addr;
     const hi = wp.request.access === 'x' ? lo + 1 : lo + wp.request.size;
     try {
       for (const piece of wp.pieces) {
-        const ev = this.machine.kernel.perfEventOpen(
-          { type: wp.request.access, addr: piece.addr, len: piece.len, pinned: mode === 'pinned' },
-          { pid, cpu: -1 },
-          { owner: `watch ${wp.request.label} (${thread})`, onHit: (hit) => this.counted(wp, hit, lo, hi) },
-        );
-        evs.push(ev);
-        this.machine.setStopping(ev.id, true, { lo, hi });
+        const one = mode === 'pinned' && this.viaPtrace
+          ? this.openPtrace(wp, piece, threadId, pid, thread)
+          : this.openPerf(wp, piece, mode, pid, thread);
+        out.push(one);
+        this.byEvent.set(one.eventId, wp);
+        this.machine.setStopping(one.eventId, true, { lo, hi });
       }
-      return evs;
+      return out;
     } catch (e) {
-      for (const ev of evs) this.closeEvent(ev);
+      for (const one of out) this.releaseOne(wp, one, false);
       if (e instanceof HwbpError) {
         // The mode advice is ours to give (place() says it once); drop the kernel's copy of it.
         const reason = e.message.replace(/^[A-Z]+: /, '').replace(/; a flexible breakpoint would time-share a register instead$/, '');
@@ -234,56 +276,86 @@ export class WatchpointManager {
     }
   }
 
-  private counted(wp: Watchpoint, hit: { addr: number; size: number; kind: string }, lo: number, hi: number): void {
-    // One access can match two registers of a cover: count it once, and only if it touched the range.
-    if (hit === wp.lastHit) return;
-    const end = hit.kind === 'exec' ? hit.addr + 1 : hit.addr + hit.size;
-    if (hit.addr < hi && end > lo) {
-      wp.hits++;
-      wp.lastHit = hit;
-    }
+  private openPerf(wp: Watchpoint, piece: Piece, mode: 'pinned' | 'flexible', pid: number, thread: string): Installed {
+    const ev = this.machine.kernel.perfEventOpen(
+      { type: wp.request.access, addr: piece.addr, len: piece.len, pinned: mode === 'pinned' },
+      { pid, cpu: -1 },
+      { owner: `watch ${wp.request.label} (${thread})` },
+    );
+    return { kind: 'perf', ev, eventId: ev.id };
   }
 
-  private closeEvent(ev: PerfEvent): void {
-    this.machine.setStopping(ev.id, false);
+  /**
+   * Take a virtual DRn of the thread: one of our disabled stubs if there is one (no new
+   * reservation), else a DRn never written (its address write reserves a slot, and may be
+   * refused), then enable it through DR7.
+   */
+  private openPtrace(wp: Watchpoint, piece: Piece, threadId: number, pid: number, thread: string): Installed {
+    const k = this.machine.kernel;
+    let uses = this.slots.get(threadId);
+    if (uses === undefined) {
+      uses = [0, 1, 2, 3].map((n) => (k.ptraceEventId(pid, n) === null ? 'unused' : 'free'));
+      this.slots.set(threadId, uses);
+    }
+    let n = uses.indexOf('free');
+    if (n < 0) n = uses.indexOf('unused');
+    if (n < 0) {
+      const holders = uses.map((u, i) => `DR${i}: ${typeof u === 'object' ? `watch ${this.watchpoints.get(u.watchId)?.request.label ?? '?'}` : u}`).join(', ');
+      throw new WatchInstallError(`thread ${thread}: its four ptrace debug registers are all in use (${holders})`);
+    }
+    const wasUnused = uses[n] === 'unused';
+    k.pokeUser(pid, debugRegOffset(n), piece.addr); // may throw ENOSPC (a new stub); then nothing changed
+    if (wasUnused) uses[n] = 'free'; // from now on the stub exists, whatever DR7 says
+    const typeCode = wp.request.access === 'x' ? X86_TYPE_EXECUTE : wp.request.access === 'rw' ? X86_TYPE_RW : X86_TYPE_WRITE;
+    const lenCode = wp.request.access === 'x' ? X86_LEN_1 : LEN_CODE[piece.len];
+    const dr7 = k.peekUser(pid, debugRegOffset(7));
+    k.pokeUser(pid, debugRegOffset(7), ((dr7 & ~slotMask(n)) | encodeDr7Slot(n, lenCode, typeCode)) >>> 0); // refused: DR7 unchanged
+    uses[n] = { watchId: wp.id };
+    const eventId = k.ptraceEventId(pid, n)!;
+    const c = k.counts(eventId)!;
+    return { kind: 'ptrace', threadId, pid, slot: n, eventId, base: { enabled: c.timeEnabled, running: c.timeRunning } };
+  }
+
+  /** Release one register: close a perf event, or disable a DRn (its stub stays, free for reuse). */
+  private releaseOne(wp: Watchpoint, one: Installed, keepTimes: boolean): void {
+    if (keepTimes) this.accumulate(wp, one);
+    this.machine.setStopping(one.eventId, false);
+    this.byEvent.delete(one.eventId);
     try {
-      ev.close();
+      if (one.kind === 'perf') {
+        one.ev.close();
+      } else {
+        const k = this.machine.kernel;
+        const dr7 = k.peekUser(one.pid, debugRegOffset(7));
+        k.pokeUser(one.pid, debugRegOffset(7), (dr7 & ~slotMask(one.slot)) >>> 0); // disabling cannot be refused
+        const uses = this.slots.get(one.threadId);
+        if (uses !== undefined) uses[one.slot] = 'free';
+      }
     } catch (e) {
       if (!(e instanceof HwbpError)) throw e; // already released with its thread
     }
   }
 
+  private releaseThread(wp: Watchpoint, threadId: number, keepTimes: boolean): void {
+    for (const one of wp.installed.get(threadId) ?? []) this.releaseOne(wp, one, keepTimes);
+    wp.installed.delete(threadId);
+  }
+
   private release(wp: Watchpoint): void {
-    for (const evs of wp.events.values()) {
-      for (const ev of evs) {
-        this.accumulate(wp, ev);
-        this.closeEvent(ev);
-      }
-    }
-    wp.events.clear();
+    for (const threadId of [...wp.installed.keys()]) this.releaseThread(wp, threadId, true);
   }
 
-  private accumulate(wp: Watchpoint, ev: PerfEvent): void {
-    try {
-      const c = ev.read();
-      wp.pastEnabled += c.timeEnabled;
-      wp.pastRunning += c.timeRunning;
-    } catch (e) {
-      if (!(e instanceof HwbpError)) throw e;
-    }
+  private timesOf(one: Installed): { enabled: number; running: number } {
+    const c = this.machine.kernel.counts(one.eventId);
+    if (c === undefined) return { enabled: 0, running: 0 };
+    if (one.kind === 'perf') return { enabled: c.timeEnabled, running: c.timeRunning };
+    return { enabled: c.timeEnabled - one.base.enabled, running: c.timeRunning - one.base.running };
   }
 
-  /** Make many changes (a whole setDataBreakpoints request) with a single upgrade pass at the end. */
-  batch<T>(changes: () => T): T {
-    this.batching++;
-    try {
-      return changes();
-    } finally {
-      if (--this.batching === 0 && this.upgradeDue) {
-        this.upgradeDue = false;
-        this.upgradeWaiting();
-      }
-    }
+  private accumulate(wp: Watchpoint, one: Installed): void {
+    const t = this.timesOf(one);
+    wp.pastEnabled += t.enabled;
+    wp.pastRunning += t.running;
   }
 
   /** After registers were freed: watchpoints in auto mode that run flexible try pinned again. */
@@ -293,13 +365,12 @@ export class WatchpointManager {
       return;
     }
     // With no thread alive there is nothing to learn: any install would succeed vacuously.
-    if (!this.machine.threads.some((t) => t.state !== 'exited' && t.state !== 'unstarted')) return;
+    if (this.liveThreads().length === 0) return;
     for (const wp of this.watchpoints.values()) {
       if (wp.request.mode !== 'auto' || wp.mode === 'pinned') continue;
       if (wp.pieces.length > this.slotsFor(wp.request.access).slots) continue;
       const before = wp.mode;
       // Break before make: our own flexible registers must not stand in the way of the pinned ones.
-      // (release() keeps the times of what it closes.)
       this.release(wp);
       if (this.install(wp, 'pinned') === null) {
         wp.mode = 'pinned';
@@ -314,12 +385,16 @@ export class WatchpointManager {
   }
 
   private onMachineEvent(e: MachineEvent): void {
+    if (e.kind === 'hit') {
+      this.countHit(e.hit);
+      return;
+    }
     if (e.kind !== 'thread') return;
     if (e.state === 'started') {
       for (const wp of this.watchpoints.values()) {
         if (wp.mode === null) continue;
         try {
-          wp.events.set(e.threadId, this.openOn(wp, wp.mode, e.pid, e.name));
+          wp.installed.set(e.threadId, this.openOn(wp, wp.mode, e.threadId, e.pid, e.name));
         } catch (err) {
           if (!(err instanceof WatchInstallError)) throw err;
           // The new thread has no room: choose the mode again for the whole watchpoint.
@@ -329,19 +404,27 @@ export class WatchpointManager {
           if (wp.mode !== before) this.onChange(this.info(wp), wp.mode === null ? 'rejected' : 'downgraded');
         }
       }
-    } else {
-      // The thread is going: keep its breakpoints' times, release them, and let the freed
-      // registers go to watchpoints waiting for a pinned one.
-      for (const wp of this.watchpoints.values()) {
-        const evs = wp.events.get(e.threadId);
-        if (evs === undefined) continue;
-        for (const ev of evs) {
-          this.accumulate(wp, ev);
-          this.closeEvent(ev);
-        }
-        wp.events.delete(e.threadId);
-      }
+    } else if (e.state === 'exited') {
+      // The thread is going: keep its registers' times, release them, and let the freed registers
+      // go to watchpoints waiting for a pinned one.
+      for (const wp of this.watchpoints.values()) if (wp.installed.has(e.threadId)) this.releaseThread(wp, e.threadId, true);
+      this.slots.delete(e.threadId);
       this.upgradeWaiting();
+    }
+  }
+
+  /** One access can match several registers of a cover: count it once, and only if it touched the range. */
+  private countHit(hit: HitInfo): void {
+    for (const m of hit.matches) {
+      const wp = this.byEvent.get(m.eventId);
+      if (wp === undefined || wp.lastHit === hit) continue;
+      const lo = wp.request.addr;
+      const hi = wp.request.access === 'x' ? lo + 1 : lo + wp.request.size;
+      const end = hit.kind === 'exec' ? hit.addr + 1 : hit.addr + hit.size;
+      if (hit.addr < hi && end > lo) {
+        wp.hits++;
+        wp.lastHit = hit;
+      }
     }
   }
 
@@ -349,26 +432,29 @@ export class WatchpointManager {
     let enabled = wp.pastEnabled;
     let running = wp.pastRunning;
     const eventIds: number[] = [];
-    for (const evs of wp.events.values()) {
-      for (const ev of evs) {
-        eventIds.push(ev.id);
-        try {
-          const c = ev.read();
-          enabled += c.timeEnabled;
-          running += c.timeRunning;
-        } catch (e) {
-          if (!(e instanceof HwbpError)) throw e;
-        }
+    const ptraceSlots: Record<number, number[]> = {};
+    for (const [threadId, list] of wp.installed) {
+      for (const one of list) {
+        eventIds.push(one.eventId);
+        const t = this.timesOf(one);
+        enabled += t.enabled;
+        running += t.running;
+        if (one.kind === 'ptrace') (ptraceSlots[threadId] ??= []).push(one.slot);
       }
     }
     const r = wp.request;
     return {
       id: wp.id, label: r.label, addr: r.addr, size: r.size, access: r.access, requestedMode: r.mode, mode: wp.mode,
-      state: wp.mode === null ? 'rejected' : 'active', message: wp.message, registersPerThread: wp.pieces.length, eventIds,
+      state: wp.mode === null ? 'rejected' : 'active', message: wp.message, registersPerThread: wp.pieces.length, eventIds, ptraceSlots,
       hits: wp.hits, timeEnabled: enabled, timeRunning: running,
       estimate: running > 0 ? (wp.hits * enabled) / running : enabled === 0 ? wp.hits : null,
     };
   }
+}
+
+/** DR7 bits of one slot: its two enable bits and its four R/W and LEN bits. */
+function slotMask(n: number): number {
+  return ((3 << (2 * n)) | (0xf << (16 + 4 * n))) >>> 0;
 }
 
 class WatchInstallError extends Error {}

@@ -261,6 +261,19 @@ export class Kernel {
     return this.accounting.some((a) => a.isUsed());
   }
 
+  /** Counts and times of any open breakpoint, perf or ptrace (undefined if it is not open). */
+  counts(id: number): EventCounts | undefined {
+    const bp = this.breakpoints.get(id);
+    return bp === undefined ? undefined : this.readCounts(bp);
+  }
+
+  /** The breakpoint behind a task's virtual ptrace DRn (0–3), or null. */
+  ptraceEventId(task: Task | number, n: number): number | null {
+    const t = this.taskOf(task);
+    if (!Number.isInteger(n) || n < 0 || n > 3) fail('EINVAL', `ptrace slot ${String(n)}: use 0 to 3`);
+    return t.ptraceSlots[n]?.id ?? null;
+  }
+
   /** The perf handle of an open perf breakpoint (ptrace breakpoints are driven through peek/pokeUser only). */
   event(id: number): PerfEvent | undefined {
     const bp = this.breakpoints.get(id);

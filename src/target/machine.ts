@@ -93,6 +93,8 @@ export interface StopEvent {
 
 export type MachineEvent =
   | { kind: 'output'; threadId: number; text: string }
+  /** A program access matched registers (emitted for every such access, stopping or not). */
+  | { kind: 'hit'; threadId: number; hit: HitInfo }
   | { kind: 'thread'; threadId: number; name: string; state: 'started' | 'exited'; pid: number }
   | { kind: 'notice'; text: string };
 
@@ -351,6 +353,7 @@ export class Machine implements Port {
           return this.stop('breakpoint', th, null);
         }
         const exec = this.kernel.access(cpu.index, stmt.codeAddr, 1, 'exec');
+        if (exec !== null) this.emit({ kind: 'hit', threadId: th.id, hit: exec });
         if (exec !== null && this.stops(exec)) {
           this.stepping = null;
           th.resumeFlag = true;
@@ -415,9 +418,9 @@ export class Machine implements Port {
   }
 
   private stopsFor(hit: HitInfo, eventId: number, ptraceIndex: number | null): boolean {
-    if (ptraceIndex !== null) return true;
     const range = this.stopping.get(eventId);
-    if (range === undefined) return false;
+    // A ptrace breakpoint nobody registered here belongs to some debugger: it stops, as SIGTRAP does.
+    if (range === undefined) return ptraceIndex !== null;
     if (range === null) return true;
     const end = hit.kind === 'exec' ? hit.addr + 1 : hit.addr + hit.size;
     return hit.addr < range.hi && end > range.lo;
@@ -572,7 +575,7 @@ export class Machine implements Port {
       hit, kind: hit.kind, type: typeToString(type), oldValue: oldValue === null ? null : formatValue(oldValue, type),
       newValue: formatValue(newValue, type),
     });
-    void th;
+    this.emit({ kind: 'hit', threadId: (th as ThreadRecord).id, hit });
   }
 
   call(th: ExecThread, fn: CompiledFunction, args: Value[], dest: number, returnTo: number): number {

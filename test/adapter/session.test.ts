@@ -112,25 +112,32 @@ describe('debug adapter (DAP over stdio)', function () {
     const bps = await watch(dc, ids.map((id) => ({ dataId: id, accessType: 'write' })));
     assert.deepEqual(bps.map((b) => b.verified), [true, true, true, true, false]);
     assert.equal(bps[4].reason, 'failed');
-    assert.match(bps[4].message!, /no DR0–DR3 register left .* held by .*watch a .*watch b .*watch c .*watch d.*In flexible mode it would time-share/s);
+    // Pinned watchpoints go through ptrace: the thread's four virtual debug registers are taken.
+    assert.match(bps[4].message!, /thread main: its four ptrace debug registers are all in use \(DR0: watch a, DR1: watch b, DR2: watch c, DR3: watch d\)\. In flexible mode it would time-share/);
     assert.doesNotMatch(bps[4].message!, /instead\. In flexible/, 'the hint is given once');
   });
 
   it('auto falls back to flexible and is upgraded to pinned when a register frees up', async () => {
     dc = await session();
     const ids = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => dataId(dc, { name })));
+    const three = await watch(dc, ids.slice(0, 3).map((id) => ({ dataId: id })));
+    assert.ok(three.every((b) => b.verified && /^pinned/.test(b.message!)));
+    // c goes flexible by request (the view's "make flexible"): one register is now kept for flexible
+    // ones, and c's ptrace stub stays behind, disabled (the kernel keeps it until the thread exits).
+    await dc.customRequest('hwbp.setWatchpointMode', { id: three[2].id, mode: 'flexible' });
     const four = await watch(dc, ids.slice(0, 4).map((id) => ({ dataId: id })));
-    assert.ok(four.every((b) => b.verified));
-    // d goes flexible by request (the view's "make flexible"): one register is now kept for flexible ones.
-    await dc.customRequest('hwbp.setWatchpointMode', { id: four[3].id, mode: 'flexible' });
+    assert.deepEqual(four.slice(0, 3).map((b) => b.id), three.map((b) => b.id), 'unchanged breakpoints keep their ids');
+    assert.match(four[3].message!, /^pinned/, 'd reuses the free stub: no new register needed');
     const five = await watch(dc, ids.map((id) => ({ dataId: id })));
-    assert.deepEqual(five.slice(0, 4).map((b) => b.id), four.map((b) => b.id), 'unchanged breakpoints keep their ids');
-    assert.deepEqual([five[4].verified, /^flexible/.test(five[4].message!)], [true, true]);
+    assert.deepEqual([five[4].verified, /^flexible/.test(five[4].message!)], [true, true], 'e: no room for a pinned one, so flexible');
     const changed = dc.waitForEvent('breakpoint');
     await watch(dc, ids.slice(1).map((id) => ({ dataId: id })));
     const ev = (await changed) as DebugProtocol.BreakpointEvent;
     assert.deepEqual([ev.body.reason, ev.body.breakpoint.id, ev.body.breakpoint.verified], ['changed', five[4].id, true]);
-    assert.match(ev.body.breakpoint.message!, /^pinned/);
+    assert.match(ev.body.breakpoint.message!, /^pinned/, 'a removed: e takes its register');
+    const state = (await dc.customRequest('hwbp.state')).body;
+    const e = state.watchpoints.find((w: { breakpointId: number }) => w.breakpointId === five[4].id);
+    assert.deepEqual(e.watchpoint.ptraceSlots, { 1: [0] }, "e now sits in main's virtual DR0, where a was");
   });
 
   it('a flexible watchpoint misses writes while scheduled out (deterministic)', async () => {

@@ -15,10 +15,13 @@ export interface Token {
   newlineBefore: boolean;
 }
 
+/**
+ * Reserved words. `on`, `len`, `cpu`, `pinned` and `flexible` mean something only in their places
+ * (a thread header, a perf line), so they stay free for names: a variable may be called len or cpu.
+ */
 export const KEYWORDS = new Set([
-  'machine', 'global', 'fn', 'thread', 'on', 'var', 'if', 'else', 'while', 'for', 'in', 'repeat', 'return',
-  'break', 'continue', 'spawn', 'join', 'yield', 'sleep', 'print', 'perf', 'wide', 'pinned', 'flexible',
-  'len', 'cpu', 'as',
+  'machine', 'global', 'fn', 'thread', 'var', 'if', 'else', 'while', 'for', 'in', 'repeat', 'return',
+  'break', 'continue', 'spawn', 'join', 'yield', 'sleep', 'print', 'perf', 'wide', 'as',
 ]);
 
 // Longest first, so that "<<=" style prefixes win.

@@ -1,0 +1,100 @@
+/** The Debug Registers view's model, fed with real state from the adapter over DAP. */
+import * as assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { HwbpState } from '../../src/adapter/session';
+import { buildTree, statusOf, type ViewNode } from '../../src/views/registersModel';
+import type { SessionState } from '../../src/views/state';
+
+// Compile-time check: what the adapter sends is what the views read.
+const _compatible: (s: HwbpState) => SessionState = (s) => s;
+void _compatible;
+
+const ADAPTER = join(__dirname, '..', '..', 'src', 'adapter', 'debugAdapter.js');
+const ROOT = join(__dirname, '..', '..', '..');
+
+function find(nodes: ViewNode[], id: string): ViewNode {
+  for (const n of nodes) {
+    if (n.id === id) return n;
+    const inner = n.children === undefined ? undefined : findOrNull(n.children, id);
+    if (inner) return inner;
+  }
+  throw new Error(`no node ${id}`);
+}
+
+function findOrNull(nodes: ViewNode[], id: string): ViewNode | null {
+  try {
+    return find(nodes, id);
+  } catch {
+    return null;
+  }
+}
+
+describe('Debug Registers view model', function () {
+  this.timeout(30_000);
+  let dc: DebugClient | undefined;
+  afterEach(async () => {
+    await dc?.stop();
+    dc = undefined;
+  });
+
+  async function stateAfterHit(program: string, watches: string[], mode = 'auto'): Promise<SessionState> {
+    const client = new DebugClient('node', ADAPTER, 'hwbp');
+    dc = client;
+    await client.start();
+    await Promise.all([client.configurationSequence(), client.launch({ program: join(ROOT, program), stopOnEntry: true, watchpointMode: mode } as DebugProtocol.LaunchRequestArguments), client.waitForEvent('stopped')]);
+    const ids = [];
+    for (const w of watches) ids.push({ dataId: (await client.dataBreakpointInfoRequest({ name: w })).body.dataId! });
+    await client.setDataBreakpointsRequest({ breakpoints: ids });
+    await Promise.all([client.continueRequest({ threadId: 1 }), client.waitForEvent('stopped')]);
+    return (await client.customRequest('hwbp.state')).body as SessionState;
+  }
+
+  it('shows each CPU with its registers, occupants, DR7 and DR6', async () => {
+    const state = await stateAfterHit('examples/race.hwsim', ['counter']);
+    const tree = buildTree(state);
+    assert.deepEqual(tree.map((n) => n.label), ['cpu0', 'cpu1', 'Watchpoints', 'Constraint table']);
+    const dr0 = find(tree, 'cpu0/DR0');
+    assert.match(dr0.description!, /^counter · w 0x601000\/4 · pinned$/);
+    assert.equal(dr0.contextValue, 'register.used');
+    assert.match(dr0.tooltip!, /held by #\d+ ptrace DR0 \(pid 1\)/);
+    // On cpu1 the perf user from the program holds DR0.
+    assert.match(find(tree, 'cpu1/DR0').description!, /perf pinned rw 0x601100 len 8 cpu 1 .* pinned/);
+    assert.match(find(tree, 'cpu0/DR7').description!, /^0x[0-9a-f]+$/);
+    assert.deepEqual(find(tree, 'cpu0/DR7').children!.map((c) => c.description!.split(' · ')[0]), ['enabled G', 'off', 'off', 'off']);
+    assert.match(find(tree, 'cpu0/DR6').description!, /hit: DR0/);
+    assert.equal(find(tree, 'cpu0').expanded, true, 'the stopped thread\'s CPU is expanded');
+    assert.deepEqual(statusOf(state), { text: 'DR 1/4', tooltip: 'cpu0: 1 of 4 debug registers in use, 3 free', free: 3 });
+  });
+
+  it('lists watchpoints with mode, state, hits and the kernel\'s constraint table', async () => {
+    const state = await stateAfterHit('examples/race.hwsim', ['counter']);
+    const tree = buildTree(state);
+    const w = find(tree, 'Watchpoints'.toLowerCase()).children![0];
+    assert.equal(w.contextValue, 'watchpoint.pinned');
+    assert.match(w.description!, /^pinned · active · 1 hit$/);
+    assert.equal(typeof w.breakpointId, 'number');
+    const row = find(tree, 'constraints/mixed/0');
+    assert.match(row.description!, /nr_cpu_bp_pinned 0 · nr_bp_flexible 0 · task_bp_pinned \[\d+,\d+,0,0\] · worst \d\/4/);
+  });
+
+  it('shows flexible watchpoints waiting their turn, and rejected ones with the reason', async () => {
+    const state = await stateAfterHit('examples/multiplex.hwsim', ['a', 'b', 'c', 'd', 'e', 'f'], 'flexible');
+    const ws = find(buildTree(state), 'watchpoints').children!;
+    assert.equal(ws.length, 6);
+    assert.ok(ws.every((w) => w.contextValue === 'watchpoint.flexible'));
+    assert.ok(ws.some((w) => /waiting \(time-shared\)/.test(w.description!)), ws.map((w) => w.description).join('\n'));
+    await dc!.stop();
+    dc = undefined;
+    const pinned = await stateAfterHit('examples/multiplex.hwsim', ['a', 'b', 'c', 'd', 'e'], 'pinned');
+    const rejected = find(buildTree(pinned), 'watchpoints').children![4];
+    assert.equal(rejected.contextValue, 'watchpoint.rejected');
+    assert.match(rejected.description!, /^pinned · rejected: thread main: its four ptrace debug registers are all in use/);
+  });
+
+  it('is empty without a session', () => {
+    assert.deepEqual(buildTree(null), []);
+    assert.equal(statusOf(null), null);
+  });
+});

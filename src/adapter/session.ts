@@ -30,6 +30,9 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   trace?: boolean;
 }
 
+/** Every launch attribute the session reads (package.json documents each one; a test checks both ways). */
+export const LAUNCH_ATTRIBUTES: readonly (keyof LaunchArguments)[] = ['program', 'stopOnEntry', 'arch', 'cpus', 'seed', 'mux', 'timeslice', 'watchpointMode', 'trace'];
+
 /** Name of the custom event and request that carry the hardware state to the views. */
 export const STATE_EVENT = 'hwbp.state';
 export const STATE_REQUEST = 'hwbp.state';

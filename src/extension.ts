@@ -1,0 +1,115 @@
+/**
+ * The VS Code extension: it only registers things. The debugger type `hwbp` and its configuration
+ * provider, the adapter factory (inline by default; an external process or a debug server by
+ * setting), diagnostics for .hwsim files, and the Debug Registers view with its commands.
+ */
+import * as vscode from 'vscode';
+import { HwbpDebugSession } from './adapter/session';
+import { checkProgram } from './target';
+import { RegistersView, VIEW_ID } from './views/registersView';
+import type { ViewNode } from './views/registersModel';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const view = new RegistersView();
+  context.subscriptions.push(
+    view,
+    vscode.debug.registerDebugConfigurationProvider('hwbp', new ConfigurationProvider()),
+    vscode.debug.registerDebugAdapterDescriptorFactory('hwbp', new AdapterFactory(context)),
+    ...diagnostics(),
+    vscode.commands.registerCommand(`${VIEW_ID}.refresh`, () => view.fetch()),
+    vscode.commands.registerCommand('hwbp.watchpoint.makePinned', (node?: ViewNode) => setMode(node, 'pinned')),
+    vscode.commands.registerCommand('hwbp.watchpoint.makeFlexible', (node?: ViewNode) => setMode(node, 'flexible')),
+    vscode.commands.registerCommand('hwbp.watchpoint.remove', (node?: ViewNode) => removeWatchpoint(node)),
+  );
+}
+
+export function deactivate(): void {
+  // Everything is disposed through the context's subscriptions.
+}
+
+/** F5 on a .hwsim file works without a launch.json. */
+class ConfigurationProvider implements vscode.DebugConfigurationProvider {
+  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
+    if (!config.type && !config.request && !config.name) {
+      const editor = vscode.window.activeTextEditor;
+      if (editor?.document.languageId === 'hwsim') {
+        config.type = 'hwbp';
+        config.name = `Debug ${editor.document.fileName.split(/[\\/]/).pop()}`;
+        config.request = 'launch';
+        config.program = '${file}';
+        config.stopOnEntry = true;
+      }
+    }
+    if (!config.program) {
+      void vscode.window.showErrorMessage("hwbp: no program to debug: open a .hwsim file, or set 'program' in launch.json.");
+      return undefined;
+    }
+    return config;
+  }
+}
+
+class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly context: vscode.ExtensionContext) {}
+
+  createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    const settings = vscode.workspace.getConfiguration('hwbp');
+    switch (settings.get<string>('adapter', 'inline')) {
+      case 'external':
+        return new vscode.DebugAdapterExecutable(process.execPath, [this.context.asAbsolutePath('dist/debugAdapter.js')]);
+      case 'server':
+        return new vscode.DebugAdapterServer(settings.get<number>('serverPort', 4711), '127.0.0.1');
+      default:
+        return new vscode.DebugAdapterInlineImplementation(new HwbpDebugSession());
+    }
+  }
+}
+
+/** The target's diagnostics in the Problems panel, updated as the user types. */
+function diagnostics(): vscode.Disposable[] {
+  const collection = vscode.languages.createDiagnosticCollection('hwsim');
+  const timers = new Map<string, NodeJS.Timeout>();
+  const check = (doc: vscode.TextDocument) => {
+    if (doc.languageId !== 'hwsim') return;
+    collection.set(doc.uri, checkProgram(doc.getText(), doc.fileName).map((d) => {
+      const range = new vscode.Range(d.span.line - 1, d.span.col - 1, d.span.endLine - 1, Math.max(d.span.endCol - 1, d.span.col));
+      const diag = new vscode.Diagnostic(range, d.message, d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+      diag.source = 'hwsim';
+      return diag;
+    }));
+  };
+  const later = (doc: vscode.TextDocument) => {
+    const key = doc.uri.toString();
+    clearTimeout(timers.get(key));
+    timers.set(key, setTimeout(() => check(doc), 200));
+  };
+  vscode.workspace.textDocuments.forEach(check);
+  return [
+    collection,
+    vscode.workspace.onDidOpenTextDocument(check),
+    vscode.workspace.onDidChangeTextDocument((e) => later(e.document)),
+    vscode.workspace.onDidCloseTextDocument((doc) => collection.delete(doc.uri)),
+  ];
+}
+
+async function setMode(node: ViewNode | undefined, mode: 'pinned' | 'flexible'): Promise<void> {
+  const session = vscode.debug.activeDebugSession;
+  if (session?.type !== 'hwbp' || node?.breakpointId === undefined) return;
+  try {
+    await session.customRequest('hwbp.setWatchpointMode', { id: node.breakpointId, mode });
+  } catch (e) {
+    void vscode.window.showWarningMessage((e as Error).message);
+  }
+}
+
+/** Remove the editor's breakpoint behind a watchpoint node. */
+async function removeWatchpoint(node: ViewNode | undefined): Promise<void> {
+  const session = vscode.debug.activeDebugSession;
+  if (session?.type !== 'hwbp' || node?.breakpointId === undefined) return;
+  for (const bp of vscode.debug.breakpoints) {
+    const dap = await session.getDebugProtocolBreakpoint(bp);
+    if (dap !== undefined && (dap as { id?: number }).id === node.breakpointId) {
+      vscode.debug.removeBreakpoints([bp]);
+      return;
+    }
+  }
+}

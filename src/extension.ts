@@ -9,7 +9,12 @@ import { checkProgram } from './target';
 import { RegistersView, VIEW_ID } from './views/registersView';
 import type { ViewNode } from './views/registersModel';
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate() returns: enough for integration tests to look at the view's tree. */
+export interface HwbpExtensionApi {
+  registersView: RegistersView;
+}
+
+export function activate(context: vscode.ExtensionContext): HwbpExtensionApi {
   const view = new RegistersView();
   context.subscriptions.push(
     view,
@@ -21,6 +26,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand('hwbp.watchpoint.makeFlexible', (node?: ViewNode) => setMode(node, 'flexible')),
     vscode.commands.registerCommand('hwbp.watchpoint.remove', (node?: ViewNode) => removeWatchpoint(node)),
   );
+  return { registersView: view };
 }
 
 export function deactivate(): void {

@@ -1,0 +1,107 @@
+/**
+ * `npm run test:e2e`: the extension-host tests in a real VS Code. code-server (installed by
+ * scripts/setup-code-server.sh) serves VS Code 1.96 for the browser; Debian's Chromium, driven by
+ * playwright-core, opens it with this repository as the extension under development and
+ * test/e2e/suite as the tests, which run in the real node extension host and write their results
+ * to a file this runner waits for.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const TOOLS = join(ROOT, '.tools');
+const CODE_SERVER = join(TOOLS, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+const RESULTS = join(TOOLS, 'e2e-results.json');
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+function fail(message: string): never {
+  console.error(`test:e2e: ${message}`);
+  process.exit(1);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) fail(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function startCodeServer(extensionsDir: string, workspace: string): Promise<{ port: number; proc: ChildProcess; log: string[] }> {
+  if (!existsSync(CODE_SERVER)) fail(`code-server is missing: run scripts/setup-code-server.sh (expected ${CODE_SERVER})`);
+  const port = await freePort();
+  const work = mkdtempSync(join(tmpdir(), 'hwbp-e2e-'));
+  const log: string[] = [];
+  const proc = spawn(process.execPath, [
+    CODE_SERVER, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
+    '--disable-workspace-trust', '--user-data-dir', join(work, 'user'), '--extensions-dir', extensionsDir, workspace,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d) => log.push(String(d)));
+  proc.stderr!.on('data', (d) => log.push(String(d)));
+  await waitFor('code-server to answer', async () => {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      return r.ok ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  }, 60_000);
+  return { port, proc, log };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync('/usr/bin/chromium')) fail('Debian\'s chromium is missing: run scripts/setup-code-server.sh');
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+export function makeWorkspace(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hwbp-ws-'));
+  cpSync(join(ROOT, 'examples'), dir, { recursive: true });
+  return dir;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'extension.js'))) fail('dist/extension.js is missing: run npm run bundle first');
+  const setup = spawnSync('bash', [join(ROOT, 'scripts', 'setup-code-server.sh')], { stdio: 'inherit' });
+  if (setup.status !== 0) fail('scripts/setup-code-server.sh failed');
+  mkdirSync(TOOLS, { recursive: true });
+  rmSync(RESULTS, { force: true });
+  const workspace = makeWorkspace();
+  const server = await startCodeServer(mkdtempSync(join(tmpdir(), 'hwbp-ext-')), workspace);
+  const browser = await launchBrowser();
+  try {
+    const remote = (p: string) => `vscode-remote://127.0.0.1:${server.port}${p}`;
+    const payload = [['extensionDevelopmentPath', remote(ROOT)], ['extensionTestsPath', remote(join(ROOT, 'out', 'test', 'e2e', 'suite', 'index.js'))]];
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    const results = await waitFor('the extension-host tests', () => (existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) as { passes: number; failures: { title: string; error: string }[] } : undefined), 240_000);
+    for (const f of results.failures) console.error(`FAILED: ${f.title}\n${f.error}\n`);
+    console.log(`extension host (code-server ${'4.96.4'}): ${results.passes} passed, ${results.failures.length} failed`);
+    if (results.failures.length > 0) process.exitCode = 1;
+  } finally {
+    await browser.close();
+    server.proc.kill();
+  }
+}
+
+if (require.main === module) {
+  main().catch((e: unknown) => fail(e instanceof Error ? e.stack ?? e.message : String(e)));
+}

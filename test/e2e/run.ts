@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { runUiTest } from './ui';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const TOOLS = join(ROOT, '.tools');
@@ -78,7 +79,7 @@ export function makeWorkspace(): string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'extension.js'))) fail('dist/extension.js is missing: run npm run bundle first');
+  if (!existsSync(join(ROOT, 'dist', 'extension.js'))) fail('dist/extension.js is missing: run npm run package first');
   const setup = spawnSync('bash', [join(ROOT, 'scripts', 'setup-code-server.sh')], { stdio: 'inherit' });
   if (setup.status !== 0) fail('scripts/setup-code-server.sh failed');
   mkdirSync(TOOLS, { recursive: true });
@@ -94,11 +95,22 @@ async function main(): Promise<void> {
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     const results = await waitFor('the extension-host tests', () => (existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) as { passes: number; failures: { title: string; error: string }[] } : undefined), 240_000);
     for (const f of results.failures) console.error(`FAILED: ${f.title}\n${f.error}\n`);
-    console.log(`extension host (code-server ${'4.96.4'}): ${results.passes} passed, ${results.failures.length} failed`);
+    console.log(`extension host (code-server 4.96.4): ${results.passes} passed, ${results.failures.length} failed`);
     if (results.failures.length > 0) process.exitCode = 1;
   } finally {
     await browser.close();
     server.proc.kill();
+  }
+  if (!existsSync(join(ROOT, 'hwbp-debug.vsix'))) fail('hwbp-debug.vsix is missing: run npm run package first');
+  let passed: string[] = [];
+  try {
+    passed = await runUiTest({ root: ROOT, codeServer: CODE_SERVER, makeWorkspace, startCodeServer, launchBrowser }, join(ROOT, 'docs', 'debug-registers.png'));
+    for (const p of passed) console.log(`  ✔ ${p}`);
+    console.log(`UI on the packaged .vsix: ${passed.length} passed, 0 failed (screenshot: docs/debug-registers.png)`);
+  } catch (e) {
+    console.error(`UI test FAILED: ${(e as Error).message} (screenshot: .tools/ui-failure.png)`);
+    console.log(`UI on the packaged .vsix: ${passed.length} passed, 1 failed`);
+    process.exitCode = 1;
   }
 }
 

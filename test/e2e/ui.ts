@@ -1,0 +1,94 @@
+/**
+ * The UI test, on the packaged extension: install the .vsix into code-server, open an example,
+ * press F5, use the Variables view's "Break on Value Change" on a global, continue, see the editor
+ * stop at the writing line, and read the Debug Registers view for the occupied register. Saves a
+ * screenshot (docs/debug-registers.png).
+ */
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+
+export interface UiDeps {
+  root: string;
+  codeServer: string;
+  makeWorkspace(): string;
+  startCodeServer(extensionsDir: string, workspace: string): Promise<{ port: number; proc: { kill(): void } }>;
+  launchBrowser(): Promise<{ newPage(o: object): Promise<Page>; close(): Promise<void> }>;
+}
+
+const pane = (page: Page, title: string) => page.locator(`.pane:has(.pane-header:has-text("${title}"))`);
+
+export async function runUiTest(deps: UiDeps, screenshot: string): Promise<string[]> {
+  const passed: string[] = [];
+  const extensions = mkdtempSync(join(tmpdir(), 'hwbp-vsix-'));
+  execFileSync(process.execPath, [deps.codeServer, '--install-extension', join(deps.root, 'hwbp-debug.vsix'), '--extensions-dir', extensions], { stdio: 'ignore' });
+  const workspace = deps.makeWorkspace();
+  const server = await deps.startCodeServer(extensions, workspace);
+  const browser = await deps.launchBrowser();
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  try {
+    await page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    await page.waitForTimeout(2000);
+    await page.keyboard.press('Control+P');
+    await page.waitForTimeout(500);
+    await page.keyboard.type('race.hwsim');
+    await page.waitForTimeout(800);
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(1500);
+
+    // F5 with no launch.json: the configuration provider starts it, stopped on entry.
+    await page.keyboard.press('F5');
+    const vars = pane(page, 'Variables').locator('.monaco-list-row');
+    await vars.filter({ hasText: 'Globals' }).first().waitFor({ timeout: 30_000 });
+    passed.push('F5 on a .hwsim file starts a session without launch.json');
+
+    await vars.filter({ hasText: 'Globals' }).first().click();
+    const counter = vars.filter({ hasText: /^counter/ }).first();
+    await counter.waitFor({ timeout: 10_000 });
+    await counter.click({ button: 'right' });
+    const menu = page.locator('.monaco-menu .action-label');
+    await menu.filter({ hasText: 'Break on Value Change' }).waitFor({ timeout: 10_000 });
+    const items = await menu.allInnerTexts();
+    assert.ok(items.includes('Break on Value Access'), `menu: ${items.join(', ')}`);
+    assert.ok(!items.includes('Break on Value Read'), 'x86 offers no read-only watchpoint');
+    await menu.filter({ hasText: 'Break on Value Change' }).click();
+    await pane(page, 'Breakpoints').locator('.monaco-list-row', { hasText: 'counter (4 bytes at 0x601000)' }).waitFor({ timeout: 10_000 });
+    passed.push('Break on Value Change sets a data breakpoint');
+
+    await page.keyboard.press('F5');
+    const stack = pane(page, 'Call Stack').locator('.monaco-list-row');
+    await stack.filter({ hasText: /bump\s*race\.hwsim\s*11:5/ }).waitFor({ timeout: 30_000 });
+    const reason = await stack.first().evaluate((e) => e.textContent ?? '');
+    assert.match(reason, /Hardware watchpoint DR0 \(cpu0\): counter written 0 → 1/);
+    const line = await page.locator('.debug-top-stack-frame-line').count();
+    assert.ok(line > 0, 'the editor shows the stopped line');
+    passed.push('continue stops at the writing line, with the register named');
+
+    // Give the Debug Registers view the room: fold the others.
+    for (const title of ['Variables', 'Watch', 'Call Stack', 'Breakpoints']) {
+      const header = pane(page, title).locator('.pane-header').first();
+      if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+    }
+    const regsHeader = pane(page, 'Debug Registers').locator('.pane-header').first();
+    if ((await regsHeader.getAttribute('aria-expanded')) !== 'true') await regsHeader.click();
+    const rows = pane(page, 'Debug Registers').locator('.monaco-list-row');
+    await rows.filter({ hasText: /DR0\s*counter · w 0x601000\/4 · pinned/ }).waitFor({ timeout: 15_000 });
+    const status = await page.locator('.statusbar-item', { hasText: /DR \d\/4/ }).first().innerText();
+    assert.match(status, /DR 1\/4/);
+    passed.push('the Debug Registers view shows DR0 held by the watchpoint, and the status bar DR 1/4');
+    await page.mouse.move(700, 450);
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: screenshot });
+    return passed;
+  } catch (e) {
+    await page.screenshot({ path: join(deps.root, '.tools', 'ui-failure.png') }).catch(() => undefined);
+    throw e;
+  } finally {
+    await browser.close();
+    server.proc.kill();
+  }
+}

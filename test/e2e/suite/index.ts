@@ -24,4 +24,6 @@ export async function run(): Promise<void> {
     runner.on('fail', (test: { fullTitle(): string }, err: Error) => failures.push({ title: test.fullTitle(), error: err.stack ?? err.message }));
   });
   writeFileSync(RESULTS_FILE, JSON.stringify({ passes, failures }, null, 2));
+  // Under @vscode/test-electron a rejected run() is how failures are reported.
+  if (failures.length > 0) throw new Error(`${failures.length} extension-host test(s) failed`);
 }

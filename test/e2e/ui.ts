@@ -55,8 +55,19 @@ export async function runUiTest(deps: UiDeps, screenshot: string): Promise<strin
     const items = await menu.allInnerTexts();
     assert.ok(items.includes('Break on Value Access'), `menu: ${items.join(', ')}`);
     assert.ok(!items.includes('Break on Value Read'), 'x86 offers no read-only watchpoint');
-    await menu.filter({ hasText: 'Break on Value Change' }).click();
-    await pane(page, 'Breakpoints').locator('.monaco-list-row', { hasText: 'counter (4 bytes at 0x601000)' }).waitFor({ timeout: 10_000 });
+    const item = menu.filter({ hasText: 'Break on Value Change' });
+    await item.hover();
+    await page.waitForTimeout(300);
+    await item.click();
+    // A click during the menu's opening animation can be lost; if the item is still there, it is
+    // highlighted, and Enter takes it.
+    await page.waitForTimeout(700);
+    if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+    const bpHeader = pane(page, 'Breakpoints').locator('.pane-header').first();
+    if ((await bpHeader.getAttribute('aria-expanded')) !== 'true') await bpHeader.click();
+    const bpRows = pane(page, 'Breakpoints').locator('.monaco-list-row', { hasText: 'counter (4 bytes at 0x601000)' });
+    await bpRows.first().waitFor({ timeout: 15_000 });
+    assert.equal(await bpRows.count(), 1, 'exactly one data breakpoint');
     passed.push('Break on Value Change sets a data breakpoint');
 
     await page.keyboard.press('F5');

@@ -686,49 +686,33 @@ export class HwbpDebugSession extends LoggingDebugSession {
 
   protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
     this.handle(response, () => {
-      const m = this.need();
-      const requested = args.breakpoints ?? [];
-      const keep = this.codeBps.filter((bp) => bp.kind !== 'source');
-      this.releaseCode(this.codeBps.filter((bp) => bp.kind === 'source'));
-      const statements = m.allStatements();
-      const results: DebugProtocol.Breakpoint[] = [];
-      const added: CodeBp[] = [];
-      for (const sb of requested) {
-        // A line without a statement moves to the next one that has one.
-        const s = statements.filter((x) => x.span.line >= sb.line).sort((a, b) => a.span.line - b.span.line || a.codeAddr - b.codeAddr)[0];
-        const bp: CodeBp = {
-          id: this.nextBpId++, addr: s?.codeAddr ?? -1, line: s?.span.line ?? sb.line, mode: sb.mode === 'hardware' ? 'hardware' : 'software',
-          watchId: null, condition: sb.condition ?? null, hitCondition: sb.hitCondition ?? null, hits: 0, kind: 'source',
-        };
-        results.push(this.placeCode(bp, s === undefined ? `no statement at or after line ${sb.line}` : null, sb.mode));
-        added.push(bp);
-      }
-      this.codeBps = [...keep, ...added];
-      this.syncSoftware();
-      response.body = { breakpoints: results };
+      const statements = this.need().allStatements();
+      response.body = {
+        breakpoints: this.replaceCode('source', (args.breakpoints ?? []).map((sb) => {
+          // A line without a statement moves to the next one that has one.
+          const s = statements.filter((x) => x.span.line >= sb.line).sort((a, b) => a.span.line - b.span.line || a.codeAddr - b.codeAddr)[0];
+          return {
+            addr: s?.codeAddr ?? -1, line: s?.span.line ?? sb.line, mode: sb.mode, condition: sb.condition, hitCondition: sb.hitCondition,
+            problem: s === undefined ? `no statement at or after line ${sb.line}` : null,
+          };
+        })),
+      };
       this.sendResponse(response);
     });
   }
 
   protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
     this.handle(response, () => {
-      const m = this.need();
-      const keep = this.codeBps.filter((bp) => bp.kind !== 'function');
-      this.releaseCode(this.codeBps.filter((bp) => bp.kind === 'function'));
-      const statements = m.allStatements();
-      const added: CodeBp[] = [];
-      const results = (args.breakpoints ?? []).map((fb) => {
-        const s = statements.find((x) => x.fn === fb.name);
-        const bp: CodeBp = {
-          id: this.nextBpId++, addr: s?.codeAddr ?? -1, line: s?.span.line ?? 0, mode: 'software', watchId: null,
-          condition: fb.condition ?? null, hitCondition: fb.hitCondition ?? null, hits: 0, kind: 'function',
-        };
-        added.push(bp);
-        return this.placeCode(bp, s === undefined ? `no function or thread named '${fb.name}'` : null, undefined);
-      });
-      this.codeBps = [...keep, ...added];
-      this.syncSoftware();
-      response.body = { breakpoints: results };
+      const statements = this.need().allStatements();
+      response.body = {
+        breakpoints: this.replaceCode('function', (args.breakpoints ?? []).map((fb) => {
+          const s = statements.find((x) => x.fn === fb.name);
+          return {
+            addr: s?.codeAddr ?? -1, line: s?.span.line ?? 0, mode: undefined, condition: fb.condition, hitCondition: fb.hitCondition,
+            problem: s === undefined ? `no function or thread named '${fb.name}'` : null,
+          };
+        })),
+      };
       this.sendResponse(response);
     });
   }
@@ -736,31 +720,46 @@ export class HwbpDebugSession extends LoggingDebugSession {
   protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
     this.handle(response, () => {
       const m = this.need();
-      const keep = this.codeBps.filter((bp) => bp.kind !== 'instruction');
-      this.releaseCode(this.codeBps.filter((bp) => bp.kind === 'instruction'));
-      const added: CodeBp[] = [];
-      const results = (args.breakpoints ?? []).map((ib) => {
-        let addr = -1;
-        let problem: string | null = null;
-        try {
-          addr = parseAddress(ib.instructionReference) + (ib.offset ?? 0);
-        } catch (e) {
-          problem = (e as Error).message;
-        }
-        const s = addr >= 0 ? m.statementAt(addr) : undefined;
-        if (problem === null && s === undefined) problem = `${hex(addr)} is not the address of a statement (statements are 4 bytes apart from 0x400000)`;
-        const bp: CodeBp = {
-          id: this.nextBpId++, addr, line: s?.span.line ?? 0, mode: ib.mode === 'hardware' ? 'hardware' : 'software', watchId: null,
-          condition: ib.condition ?? null, hitCondition: ib.hitCondition ?? null, hits: 0, kind: 'instruction',
-        };
-        added.push(bp);
-        return this.placeCode(bp, problem, ib.mode);
-      });
-      this.codeBps = [...keep, ...added];
-      this.syncSoftware();
-      response.body = { breakpoints: results };
+      response.body = {
+        breakpoints: this.replaceCode('instruction', (args.breakpoints ?? []).map((ib) => {
+          let addr = -1;
+          let problem: string | null = null;
+          try {
+            addr = parseAddress(ib.instructionReference) + (ib.offset ?? 0);
+          } catch (e) {
+            problem = (e as Error).message;
+          }
+          const s = addr >= 0 ? m.statementAt(addr) : undefined;
+          if (problem === null && s === undefined) problem = `${hex(addr)} is not the address of a statement (statements are 4 bytes apart from 0x400000)`;
+          return { addr, line: s?.span.line ?? 0, mode: ib.mode, condition: ib.condition, hitCondition: ib.hitCondition, problem };
+        })),
+      };
       this.sendResponse(response);
     });
+  }
+
+  /**
+   * Replace all breakpoints of one kind (what each set*Breakpoints request means): release the old
+   * ones first, so that hardware ones can take the registers they freed, then place the new ones.
+   */
+  private replaceCode(
+    kind: CodeBp['kind'],
+    wanted: { addr: number; line: number; mode: string | undefined; condition: string | undefined; hitCondition: string | undefined; problem: string | null }[],
+  ): DebugProtocol.Breakpoint[] {
+    const keep = this.codeBps.filter((bp) => bp.kind !== kind);
+    this.releaseCode(this.codeBps.filter((bp) => bp.kind === kind));
+    const added: CodeBp[] = [];
+    const results = wanted.map((w) => {
+      const bp: CodeBp = {
+        id: this.nextBpId++, addr: w.addr, line: w.line, mode: w.mode === 'hardware' ? 'hardware' : 'software', watchId: null,
+        condition: w.condition ?? null, hitCondition: w.hitCondition ?? null, hits: 0, kind,
+      };
+      added.push(bp);
+      return this.placeCode(bp, w.problem, w.mode);
+    });
+    this.codeBps = [...keep, ...added];
+    this.syncSoftware();
+    return results;
   }
 
   private placeCode(bp: CodeBp, problem: string | null, mode: string | undefined): DebugProtocol.Breakpoint {

@@ -100,6 +100,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
   private runToken = 0;
   private running = false;
   private lastStop: StopEvent | null = null;
+  /** The breakpoints whose conditions held at the stop being reported (its hitBreakpointIds). */
+  private passing: (DataBp | CodeBp)[] = [];
   private lastStateSent = 0;
   private configured = false;
   private pendingStart: (() => void) | null = null;
@@ -260,6 +262,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
   private shutdownProgram(): void {
     this.runToken++;
     this.running = false;
+    this.lastStop = null;
+    this.passing = [];
     this.watches?.dispose();
     this.watches = null;
     this.unsubscribe?.();
@@ -273,7 +277,10 @@ export class HwbpDebugSession extends LoggingDebugSession {
     const data = this.dataBps;
     this.dataBps = [];
     this.applyDataBreakpoints(data.map((bp) => ({ target: bp.target, access: bp.access, condition: bp.condition, hitCondition: bp.hitCondition, id: bp.id })));
-    for (const bp of this.codeBps) if (bp.mode === 'hardware') this.placeHardware(bp);
+    for (const bp of this.codeBps) {
+      bp.hits = 0; // a new run counts afresh
+      if (bp.mode === 'hardware') this.placeHardware(bp);
+    }
     this.syncSoftware();
   }
 
@@ -287,19 +294,22 @@ export class HwbpDebugSession extends LoggingDebugSession {
     this.running = true;
     this.frameRefs.reset();
     this.refs.reset();
+    let sliceStart = Date.now();
     for (;;) {
       const stop = m.run(SLICE);
       if (token !== this.runToken || this.machine !== m) return;
-      if (stop === null) {
+      if (stop !== null && this.shouldStop(stop)) {
+        this.running = false;
+        this.report(stop);
+        return;
+      }
+      // Between slices, and while skipping stops whose conditions fail, let requests (pause) in.
+      if (stop === null || Date.now() - sliceStart > 10) {
         if (Date.now() - this.lastStateSent > STATE_INTERVAL_MS) this.sendState();
         await new Promise<void>((r) => setImmediate(r));
         if (token !== this.runToken || this.machine !== m) return;
-        continue;
+        sliceStart = Date.now();
       }
-      if (!this.shouldStop(stop)) continue;
-      this.running = false;
-      this.report(stop);
-      return;
     }
   }
 
@@ -308,16 +318,18 @@ export class HwbpDebugSession extends LoggingDebugSession {
     if (stop.reason === 'data' || stop.reason === 'exec' || stop.reason === 'breakpoint') {
       const bps = this.breakpointsFor(stop);
       // A stop no breakpoint of ours explains (another debugger's ptrace breakpoint) still stops.
-      if (bps.length === 0) return true;
-      let any = false;
-      for (const bp of bps) {
-        const cond = bp.condition === null || this.conditionHolds(bp.condition, stop);
-        if (!cond) continue;
-        bp.hits++;
-        if (bp.hitCondition === null || hitConditionHolds(bp.hitCondition, bp.hits)) any = true;
+      if (bps.length === 0) {
+        this.passing = [];
+        return true;
       }
-      return any;
+      this.passing = bps.filter((bp) => {
+        if (bp.condition !== null && !this.conditionHolds(bp.condition, stop)) return false;
+        bp.hits++;
+        return bp.hitCondition === null || hitConditionHolds(bp.hitCondition, bp.hits);
+      });
+      return this.passing.length > 0;
     }
+    this.passing = [];
     return true;
   }
 
@@ -347,6 +359,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
 
   private report(stop: StopEvent): void {
     this.lastStop = stop;
+    // Any stop but the step's own ends the step (the user decides what to do next).
+    if (stop.reason !== 'step') this.machine?.cancelStep();
     const threadId = stop.threadId ?? 1;
     switch (stop.reason) {
       case 'exited':
@@ -363,7 +377,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
         break;
       }
       default: {
-        const bps = stop.reason === 'step' || stop.reason === 'pause' ? [] : this.breakpointsFor(stop);
+        const bps = stop.reason === 'step' || stop.reason === 'pause' ? [] : this.passing;
         // An execute register behind a source or function breakpoint is still a breakpoint to the user.
         const viaSource = stop.reason === 'exec' && bps.some((b) => 'kind' in b && b.kind !== 'instruction');
         const reason = viaSource ? 'breakpoint' : { data: 'data breakpoint', exec: 'instruction breakpoint', breakpoint: 'breakpoint', step: 'step', pause: 'pause' }[stop.reason];
@@ -380,10 +394,12 @@ export class HwbpDebugSession extends LoggingDebugSession {
   /** A person should understand the stop at a glance. */
   private describe(stop: StopEvent, bps: (DataBp | CodeBp)[]): string {
     if (stop.reason === 'data' && stop.hits.length > 0) {
-      const h = stop.hits[0];
-      const mine = h.hit.matches.filter((m) => stop.eventIds.includes(m.eventId));
-      const regs = mine.map((m) => m.registerName).join('+');
       const bp = bps.find((b): b is DataBp => 'target' in b);
+      // Name the register, access and value of the breakpoint reported, not of whatever matched first.
+      const own = new Set(bp !== undefined && bp.watchId !== null ? this.watches?.find(bp.watchId)?.eventIds ?? [] : []);
+      const h = stop.hits.find((x) => x.hit.matches.some((m) => own.has(m.eventId))) ?? stop.hits[0];
+      const mine = h.hit.matches.filter((m) => (own.size > 0 ? own.has(m.eventId) : stop.eventIds.includes(m.eventId)));
+      const regs = mine.map((m) => m.registerName).join('+');
       const what = bp?.target.expr ?? `0x${h.hit.addr.toString(16)}`;
       const watch = bp !== undefined && bp.watchId !== null ? this.watches?.find(bp.watchId) : undefined;
       const kind = watch?.mode === 'flexible' ? 'Flexible hardware watchpoint' : 'Hardware watchpoint';
@@ -410,7 +426,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
         this.sendEvent(new TerminatedEvent());
         return;
       }
-      void m;
+      m.cancelStep();
       void this.runLoop();
     });
   }
@@ -473,7 +489,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
       }
       const frames = m.frames(threadId);
       const start = args.startFrame ?? 0;
-      const count = args.levels ?? frames.length;
+      const count = args.levels || frames.length; // 0 or absent: all of them
       const source = new Source(basename(this.programPath), this.programPath);
       response.body = {
         stackFrames: frames.slice(start, start + count).map((f) => {
@@ -746,18 +762,48 @@ export class HwbpDebugSession extends LoggingDebugSession {
     kind: CodeBp['kind'],
     wanted: { addr: number; line: number; mode: string | undefined; condition: string | undefined; hitCondition: string | undefined; problem: string | null }[],
   ): DebugProtocol.Breakpoint[] {
-    const keep = this.codeBps.filter((bp) => bp.kind !== kind);
-    this.releaseCode(this.codeBps.filter((bp) => bp.kind === kind));
+    const keyOf = (addr: number, mode: string, condition: string | null, hitCondition: string | null) => `${addr}|${mode}|${condition}|${hitCondition}`;
+    const old = this.codeBps.filter((bp) => bp.kind === kind);
+    const plans = wanted.map((w) => {
+      const mode = w.mode === 'hardware' ? 'hardware' : 'software';
+      const condition = orNull(w.condition);
+      const hitCondition = orNull(w.hitCondition);
+      return { w, mode, condition, hitCondition, key: keyOf(w.addr, mode, condition, hitCondition) };
+    });
+    // An unchanged breakpoint keeps its id, its hit count and its register.
+    const reused = new Map<number, CodeBp>();
+    const taken = new Set<CodeBp>();
+    plans.forEach((p, i) => {
+      if (p.w.problem !== null) return;
+      const match = old.find((bp) => !taken.has(bp) && keyOf(bp.addr, bp.mode, bp.condition, bp.hitCondition) === p.key);
+      if (match !== undefined) {
+        taken.add(match);
+        reused.set(i, match);
+      }
+    });
+    // Release the others first, so that new hardware ones can take the registers they free.
+    this.releaseCode(old.filter((bp) => !taken.has(bp)));
+    const kept = this.codeBps.filter((bp) => bp.kind !== kind);
     const added: CodeBp[] = [];
-    const results = wanted.map((w) => {
+    const results = plans.map((p, i) => {
+      const same = reused.get(i);
+      if (same !== undefined) {
+        added.push(same);
+        const info = same.watchId === null ? undefined : this.watches?.find(same.watchId);
+        const verified = same.mode === 'software' || info?.state === 'active';
+        return {
+          id: same.id, verified, message: info?.message, reason: verified ? undefined : 'failed' as const, line: same.line,
+          source: new Source(basename(this.programPath), this.programPath), instructionReference: hex(same.addr),
+        };
+      }
       const bp: CodeBp = {
-        id: this.nextBpId++, addr: w.addr, line: w.line, mode: w.mode === 'hardware' ? 'hardware' : 'software', watchId: null,
-        condition: w.condition ?? null, hitCondition: w.hitCondition ?? null, hits: 0, kind,
+        id: this.nextBpId++, addr: p.w.addr, line: p.w.line, mode: p.mode as CodeBp['mode'], watchId: null,
+        condition: p.condition, hitCondition: p.hitCondition, hits: 0, kind,
       };
       added.push(bp);
-      return this.placeCode(bp, w.problem, w.mode);
+      return this.placeCode(bp, p.w.problem, p.w.mode);
     });
-    this.codeBps = [...keep, ...added];
+    this.codeBps = [...kept, ...added];
     this.syncSoftware();
     return results;
   }
@@ -887,7 +933,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
         } catch (e) {
           target = (e as Error).message;
         }
-        return { target, access: accessOf(b.accessType), accessType: b.accessType, condition: b.condition ?? null, hitCondition: b.hitCondition ?? null };
+        return { target, access: accessOf(b.accessType), accessType: b.accessType, condition: orNull(b.condition), hitCondition: orNull(b.hitCondition) };
       });
       const apply = () => this.applyDataBreakpoints(requests);
       const breakpoints = this.watches === null ? apply() : this.watches.batch(apply);
@@ -955,8 +1001,9 @@ export class HwbpDebugSession extends LoggingDebugSession {
     }
     // Release watchpoints nobody uses any more.
     const used = new Set(next.map((b) => b.watchId));
-    for (const b of old) if (b.watchId !== null && !used.has(b.watchId)) this.watches?.remove(b.watchId);
+    const unused = new Set(old.map((b) => b.watchId).filter((id): id is number => id !== null && !used.has(id)));
     this.dataBps = next;
+    for (const id of unused) this.watches?.remove(id);
     return results;
   }
 
@@ -1007,10 +1054,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
         if (a.mode !== 'auto' && a.mode !== 'pinned' && a.mode !== 'flexible') throw new UserError(`mode ${String(a.mode)}: use auto, pinned or flexible`);
         if (bp.watchId === null || this.watches === null) throw new UserError(`breakpoint ${bp.id} holds no register to change`);
         const info = this.watches.setMode(bp.watchId, a.mode);
-        for (const d of this.dataBps) if (d.watchId === info.id) {
-          this.refreshData(d);
-          this.sendEvent(new BreakpointEvent('changed', this.dapData(d) as DebugProtocol.Breakpoint));
-        }
+        this.watchChanged(info);
         response.body = { watchpoint: info };
         this.sendResponse(response);
         this.sendState();
@@ -1059,6 +1103,11 @@ export interface HwbpState {
   }[];
   threads: ReturnType<Machine['threadInfos']>;
   stoppedThreadId: number | null;
+}
+
+/** An empty or blank condition means none, as clients send it. */
+function orNull(text: string | undefined): string | null {
+  return text === undefined || text.trim() === '' ? null : text;
 }
 
 function hex(n: number): string {

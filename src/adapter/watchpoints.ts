@@ -84,7 +84,7 @@ interface Watchpoint {
 /** What a thread's four virtual debug registers hold, from this debugger's point of view. */
 type SlotUse = 'unused' | 'free' | { watchId: number };
 
-export type WatchpointChange = (info: WatchpointInfo, why: 'upgraded' | 'downgraded' | 'rejected') => void;
+export type WatchpointChange = (info: WatchpointInfo, why: 'upgraded' | 'downgraded' | 'rejected' | 'accepted') => void;
 
 const LEN_CODE: Record<number, number> = { 1: X86_LEN_1, 2: X86_LEN_2, 4: X86_LEN_4, 8: X86_LEN_8 };
 
@@ -367,6 +367,12 @@ export class WatchpointManager {
     // With no thread alive there is nothing to learn: any install would succeed vacuously.
     if (this.liveThreads().length === 0) return;
     for (const wp of this.watchpoints.values()) {
+      if (wp.mode === null) {
+        // A rejected watchpoint (any mode) gets another chance at the registers just freed.
+        this.place(wp);
+        if (wp.mode !== null) this.onChange(this.info(wp), 'accepted');
+        continue;
+      }
       if (wp.request.mode !== 'auto' || wp.mode === 'pinned') continue;
       if (wp.pieces.length > this.slotsFor(wp.request.access).slots) continue;
       const before = wp.mode;

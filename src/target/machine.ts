@@ -289,6 +289,15 @@ export class Machine implements Port {
     th.trap = null;
   }
 
+  /**
+   * Forget a step in progress. A breakpoint stop leaves the step pending (a debugger that skips the
+   * stop, because a condition was false, goes on stepping); the debugger cancels it when it reports
+   * another stop or the user continues.
+   */
+  cancelStep(): void {
+    this.stepping = null;
+  }
+
   get state(): 'ready' | 'exited' {
     return this.finished === null ? 'ready' : 'exited';
   }
@@ -348,14 +357,12 @@ export class Machine implements Port {
       const stmt = f.fn.lowered.statements[op.stmt];
       if (!th.resumeFlag) {
         if (this.softwareBreakpoints.size > 0 && this.softwareBreakpoints.has(stmt.codeAddr)) {
-          this.stepping = null;
           th.resumeFlag = true;
           return this.stop('breakpoint', th, null);
         }
         const exec = this.kernel.access(cpu.index, stmt.codeAddr, 1, 'exec');
         if (exec !== null) this.emit({ kind: 'hit', threadId: th.id, hit: exec });
         if (exec !== null && this.stops(exec)) {
-          this.stepping = null;
           th.resumeFlag = true;
           return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: stmt.text }]);
         }

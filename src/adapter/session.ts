@@ -11,7 +11,7 @@ import {
   TerminatedEvent, Thread, ThreadEvent, Event as DapEvent, logger, Logger,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { HwbpError, type KernelSnapshot } from '../hwbp';
+import type { KernelSnapshot } from '../hwbp';
 import { formatDiagnostic, loadProgram, RuntimeFault, type Machine, type StopEvent, type VariableInfo } from '../target';
 import { WatchpointManager, type WatchAccess, type WatchMode, type WatchpointInfo } from './watchpoints';
 
@@ -120,7 +120,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
     try {
       body();
     } catch (e) {
-      const message = e instanceof UserError || e instanceof RuntimeFault || e instanceof HwbpError || e instanceof Error ? e.message : String(e);
+      const message = e instanceof Error ? e.message : String(e);
       this.sendErrorResponse(response, { id: 3000, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: e instanceof UserError });
     }
   }
@@ -846,7 +846,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
 
   /** Conditions must at least parse; null if fine, else the reason. */
   private checkConditions(condition: string | null, hitCondition: string | null): string | null {
-    if (hitCondition !== null && !/^\s*(==|>=|<=|>|<|%)?\s*\d+\s*$/.test(hitCondition)) {
+    if (hitCondition !== null && !HIT_CONDITION.test(hitCondition)) {
       return `hit condition '${hitCondition}': use N, ==N, >N, >=N, <N, <=N or %N`;
     }
     if (condition !== null && this.machine !== null) {
@@ -1151,8 +1151,10 @@ function decodeDataId(id: string): DataTarget {
 }
 
 /** N (the Nth hit), ==N, >N, >=N, <N, <=N, %N (every Nth). */
+const HIT_CONDITION = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/;
+
 export function hitConditionHolds(cond: string, hits: number): boolean {
-  const m = /^\s*(==|>=|<=|>|<|%)?\s*(\d+)\s*$/.exec(cond);
+  const m = HIT_CONDITION.exec(cond);
   if (m === null) return true;
   const n = Number(m[2]);
   switch (m[1]) {

@@ -253,8 +253,7 @@ export class WatchpointManager {
 
   private openOn(wp: Watchpoint, mode: 'pinned' | 'flexible', threadId: number, pid: number, thread: string): Installed[] {
     const out: Installed[] = [];
-    const lo = wp.request.addr;
-    const hi = wp.request.access === 'x' ? lo + 1 : lo + wp.request.size;
+    const { lo, hi } = rangeOf(wp);
     try {
       for (const piece of wp.pieces) {
         const one = mode === 'pinned' && this.viaPtrace
@@ -424,8 +423,7 @@ export class WatchpointManager {
     for (const m of hit.matches) {
       const wp = this.byEvent.get(m.eventId);
       if (wp === undefined || wp.lastHit === hit) continue;
-      const lo = wp.request.addr;
-      const hi = wp.request.access === 'x' ? lo + 1 : lo + wp.request.size;
+      const { lo, hi } = rangeOf(wp);
       const end = hit.kind === 'exec' ? hit.addr + 1 : hit.addr + hit.size;
       if (hit.addr < hi && end > lo) {
         wp.hits++;
@@ -456,6 +454,12 @@ export class WatchpointManager {
       estimate: running > 0 ? (wp.hits * enabled) / running : enabled === 0 ? wp.hits : null,
     };
   }
+}
+
+/** The bytes a watchpoint really watches (an execute breakpoint: its instruction's first byte). */
+function rangeOf(wp: Watchpoint): { lo: number; hi: number } {
+  const lo = wp.request.addr;
+  return { lo, hi: wp.request.access === 'x' ? lo + 1 : lo + wp.request.size };
 }
 
 /** DR7 bits of one slot: its two enable bits and its four R/W and LEN bits. */

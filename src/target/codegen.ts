@@ -56,8 +56,6 @@ export interface CompiledFunction {
 type Eval = (th: ExecThread) => Value;
 type AddrEval = (th: ExecThread) => number;
 
-const TWO32 = 4294967296;
-
 export function truthy(v: Value): boolean {
   return v !== 0 && v !== 0n;
 }
@@ -434,4 +432,3 @@ function divZero(): RuntimeFault {
   return new RuntimeFault('division by zero');
 }
 
-export { TWO32 };

@@ -2,8 +2,8 @@
  * src/target — the simulated target: the .hwsim language (parser, checker, compiler) and the
  * machine that runs it on several CPUs through the debug registers of src/hwbp.
  */
-import { formatDiagnostic, type Diagnostic } from './diagnostics';
-import { lower, MACHINE_DEFAULTS, type MachineConfig } from './lower';
+import type { Diagnostic } from './diagnostics';
+import { lower, type MachineConfig } from './lower';
 import { RuntimeFault } from './memory';
 import { Machine } from './machine';
 import { parse } from './parser';
@@ -79,4 +79,3 @@ function sortDiagnostics(d: Diagnostic[]): Diagnostic[] {
   return [...d].sort((a, b) => a.span.line - b.span.line || a.span.col - b.span.col);
 }
 
-export { formatDiagnostic as format, MACHINE_DEFAULTS as defaults };

@@ -7,7 +7,7 @@
 import type { Block, Expr, FnDecl, Program, Stmt, ThreadDecl, TypeNode, UserDecl } from './ast';
 import { SyntaxAbort, type Diagnostic, type Span } from './diagnostics';
 import {
-  alignOf, I32, I64, intType, isWide, maxOf, minOf, sameType, sizeOf, typeToString, U64,
+  alignOf, I32, I64, intType, maxOf, minOf, sameType, sizeOf, typeToString, U64,
   type GlobalInfo, type IntType, type IrOp, type IrOpBody, type LocalInfo, type LoweredFunction, type Place, type PtrType, type TExpr, type Type,
   type ValueType,
 } from './types';
@@ -714,7 +714,7 @@ class Lowerer {
         return { k: 'untyped', value: e.value, span: e.span };
       case 'name':
       case 'index':
-        return this.load(this.place(e), e.span);
+        return this.load(this.place(e));
       case 'call': {
         if (this.evaluating) this.abort('the debugger does not call functions when evaluating; evaluate their arguments instead', e.span);
         if (this.inShortCircuit > 0) this.abort('a call on the right of && or || is not supported; assign the call to a variable first', e.span);
@@ -765,7 +765,7 @@ class Lowerer {
       const to = place.type.k === 'array' ? place.type.elem : place.type;
       return { k: 'addr', type: { k: 'ptr', to }, place };
     }
-    if (e.op === '*') return this.load(this.place(e), e.span);
+    if (e.op === '*') return this.load(this.place(e));
     const inner = this.expr(e.e);
     if (inner.k === 'untyped') {
       if (e.op === '-') return { k: 'untyped', value: -inner.value, span: e.span };
@@ -830,12 +830,11 @@ class Lowerer {
     return binary(e.op, compare ? I32 : type, type, cl, cr);
   }
 
-  private load(place: Place, span: Span): TExpr {
+  private load(place: Place): TExpr {
     if (place.type.k === 'array') {
       // An array used as a value is the address of its first element, as in C.
       return { k: 'addr', type: { k: 'ptr', to: place.type.elem }, place };
     }
-    void span;
     return { k: 'load', type: place.type, place };
   }
 
@@ -927,4 +926,3 @@ function foldConstant(op: string, l: bigint, r: bigint): bigint | null {
   }
 }
 
-export { isWide };

@@ -12,7 +12,7 @@
  * plain data back.
  */
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
-import { CodeGen, formatValue, truthy, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
+import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
 import { lowerExpression, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
 import { parseExpression } from './parser';
@@ -616,10 +616,9 @@ export class Machine implements Port {
     return CALLED;
   }
 
-  spawn(th: ExecThread, name: string): void {
+  spawn(_th: ExecThread, name: string): void {
     const target = this.threads.find((t) => t.name === name)!;
     if (target.state !== 'unstarted') throw new RuntimeFault(`spawn ${name}: thread ${name} was already spawned (each thread runs once)`);
-    void th;
     this.start(target);
   }
 
@@ -820,4 +819,3 @@ export class Machine implements Port {
   }
 }
 
-export { truthy };

@@ -63,11 +63,6 @@ export function sameType(a: Type, b: Type): boolean {
   return a.count === (b as ArrayType).count && sameType(a.elem, (b as ArrayType).elem);
 }
 
-/** 64-bit integers are bigints at run time; everything else (pointers included) is a number. */
-export function isWide(t: ValueType): boolean {
-  return t.k === 'int' && t.size === 8;
-}
-
 export function minOf(t: IntType): bigint {
   return t.signed ? -(1n << BigInt(t.size * 8 - 1)) : 0n;
 }

@@ -22,9 +22,9 @@ export function activate(context: vscode.ExtensionContext): HwbpExtensionApi {
     vscode.debug.registerDebugAdapterDescriptorFactory('hwbp', new AdapterFactory(context)),
     ...diagnostics(),
     vscode.commands.registerCommand(`${VIEW_ID}.refresh`, () => view.fetch()),
-    vscode.commands.registerCommand('hwbp.watchpoint.makePinned', (node?: ViewNode) => setMode(node, 'pinned')),
-    vscode.commands.registerCommand('hwbp.watchpoint.makeFlexible', (node?: ViewNode) => setMode(node, 'flexible')),
-    vscode.commands.registerCommand('hwbp.watchpoint.remove', (node?: ViewNode) => removeWatchpoint(node)),
+    vscode.commands.registerCommand('hwbp.watchpoint.makePinned', (node?: ViewNode) => setMode(view, node, 'pinned')),
+    vscode.commands.registerCommand('hwbp.watchpoint.makeFlexible', (node?: ViewNode) => setMode(view, node, 'flexible')),
+    vscode.commands.registerCommand('hwbp.watchpoint.remove', (node?: ViewNode) => removeWatchpoint(view, node)),
   );
   return { registersView: view };
 }
@@ -97,25 +97,50 @@ function diagnostics(): vscode.Disposable[] {
   ];
 }
 
-async function setMode(node: ViewNode | undefined, mode: 'pinned' | 'flexible'): Promise<void> {
+/**
+ * Switch a watchpoint's mode from the view. The adapter either makes the switch or changes nothing;
+ * either way the user hears what happened, and the view shows the new state at once.
+ */
+async function setMode(view: RegistersView, node: ViewNode | undefined, mode: 'pinned' | 'flexible'): Promise<void> {
   const session = vscode.debug.activeDebugSession;
-  if (session?.type !== 'hwbp' || node?.breakpointId === undefined) return;
+  if (session?.type !== 'hwbp') {
+    void vscode.window.showWarningMessage('hwbp: no hwbp debug session is active.');
+    return;
+  }
+  if (node?.breakpointId === undefined) {
+    void vscode.window.showWarningMessage(`hwbp: make ${mode} works on a watchpoint in the Debug Registers view.`);
+    return;
+  }
   try {
-    await session.customRequest('hwbp.setWatchpointMode', { id: node.breakpointId, mode });
+    const body = (await session.customRequest('hwbp.setWatchpointMode', { id: node.breakpointId, mode })) as SetModeBody;
+    const others = body.changed.filter((c) => c.label !== body.watchpoint.label).map((c) => `${c.label} ${c.why}`);
+    vscode.window.setStatusBarMessage(`$(check) ${body.watchpoint.label} is now ${body.watchpoint.mode}${others.length > 0 ? ` (${others.join(', ')})` : ''}`, 5000);
   } catch (e) {
     void vscode.window.showWarningMessage((e as Error).message);
   }
+  await view.fetch();
+}
+
+interface SetModeBody {
+  watchpoint: { label: string; mode: string | null };
+  changed: { label: string; why: string }[];
 }
 
 /** Remove the editor's breakpoint behind a watchpoint node. */
-async function removeWatchpoint(node: ViewNode | undefined): Promise<void> {
+async function removeWatchpoint(view: RegistersView, node: ViewNode | undefined): Promise<void> {
   const session = vscode.debug.activeDebugSession;
-  if (session?.type !== 'hwbp' || node?.breakpointId === undefined) return;
+  if (session?.type !== 'hwbp' || node?.breakpointId === undefined) {
+    void vscode.window.showWarningMessage('hwbp: remove works on a watchpoint of the active hwbp session.');
+    return;
+  }
   for (const bp of vscode.debug.breakpoints) {
     const dap = await session.getDebugProtocolBreakpoint(bp);
     if (dap !== undefined && (dap as { id?: number }).id === node.breakpointId) {
       vscode.debug.removeBreakpoints([bp]);
+      await view.fetch();
       return;
     }
   }
+  void vscode.window.showWarningMessage(`hwbp: ${node.label} has no breakpoint in the editor to remove (it may be gone already).`);
+  await view.fetch();
 }

@@ -106,6 +106,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
   private configured = false;
   private pendingStart: (() => void) | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** While a mode switch runs: the other watchpoints it moved, for the response. */
+  private changeLog: { label: string; why: string }[] | null = null;
 
   constructor() {
     super();
@@ -212,7 +214,10 @@ export class HwbpDebugSession extends LoggingDebugSession {
       const what = u.error === null ? `holds event${u.eventIds.length > 1 ? 's' : ''} #${u.eventIds.join(', #')}` : `refused: ${u.error}`;
       this.sendEvent(new OutputEvent(`other debug-register user: ${u.user.label} ${what}\n`, 'console'));
     }
-    this.watches = new WatchpointManager(machine, (info) => this.watchChanged(info));
+    this.watches = new WatchpointManager(machine, (info, why) => {
+      this.changeLog?.push({ label: info.label, why });
+      this.watchChanged(info);
+    });
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
@@ -1053,9 +1058,22 @@ export class HwbpDebugSession extends LoggingDebugSession {
         if (bp === undefined) throw new UserError(`no data breakpoint with id ${String(a.id)}`);
         if (a.mode !== 'auto' && a.mode !== 'pinned' && a.mode !== 'flexible') throw new UserError(`mode ${String(a.mode)}: use auto, pinned or flexible`);
         if (bp.watchId === null || this.watches === null) throw new UserError(`breakpoint ${bp.id} holds no register to change`);
-        const info = this.watches.setMode(bp.watchId, a.mode);
+        const watches = this.watches;
+        const watchId = bp.watchId;
+        const mode = a.mode;
+        // Others the switch moved (auto ones made flexible for room) are reported by the manager as it goes.
+        const changed: { label: string; why: string }[] = [];
+        this.changeLog = changed;
+        let info: WatchpointInfo;
+        try {
+          info = watches.setMode(watchId, mode);
+        } catch (e) {
+          throw new UserError((e as Error).message);
+        } finally {
+          this.changeLog = null;
+        }
         this.watchChanged(info);
-        response.body = { watchpoint: info };
+        response.body = { watchpoint: info, changed };
         this.sendResponse(response);
         this.sendState();
         return;

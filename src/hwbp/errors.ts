@@ -33,7 +33,8 @@ export interface NoSpaceDetail {
   pid: number | null;
   slots: number;
   registerNames: string[];
-  holders: { eventId: number; owner: string; pinned: boolean; pid: number | null; cpu: number }[];
+  /** Pinned holders of the full situation; eventId null for one a checked plan would open. */
+  holders: { eventId: number | null; owner: string; pinned: boolean; pid: number | null; cpu: number }[];
   keptForFlexible: boolean;
 }
 

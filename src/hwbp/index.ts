@@ -4,7 +4,7 @@
  * and the perf and ptrace front doors. Depends on nothing else of this project.
  */
 export { createKernel, Kernel, PerfEvent, WideBreakpoint, MAX_CPUS } from './kernel';
-export type { KernelOptions, OpenOptions, Task } from './kernel';
+export type { KernelOptions, OpenOptions, PlannedOpen, Task } from './kernel';
 export { HwbpError, NoSpaceError } from './errors';
 export type { Errno, NoSpaceDetail } from './errors';
 export type { AccountingFactory, ConstraintAccounting, SlotRequest } from './constraints';

@@ -12,7 +12,7 @@ import { arm64Profile } from './arch/arm64';
 import type { ArchProfile, HwInfo } from './arch/profile';
 import { x86Profile } from './arch/x86';
 import { histogramAccounting, type AccountingFactory, type ConstraintAccounting, type SlotRequest } from './constraints';
-import { fail, hex, NoSpaceError } from './errors';
+import { fail, hex, HwbpError, NoSpaceError } from './errors';
 import type { Breakpoint, TaskRecord } from './model';
 import { PtraceFrontDoor } from './ptrace';
 import { Scheduler, type CpuState } from './scheduler';
@@ -222,12 +222,7 @@ export class Kernel {
 
   /** perf_event_open(): pid -1 = no task (CPU-bound), cpu -1 = every CPU; both -1 is EINVAL. */
   perfEventOpen(attr: BreakpointAttr, target: EventTarget, options: OpenOptions = NO_OPTIONS): PerfEvent {
-    if (target === null || typeof target !== 'object') fail('EINVAL', 'target must be { pid, cpu }');
-    const { pid, cpu } = target;
-    if (!Number.isInteger(pid) || pid < -1) fail('EINVAL', `target.pid ${String(pid)}: use a task's pid or -1 for none`);
-    if (!Number.isInteger(cpu) || cpu < -1) fail('EINVAL', `target.cpu ${String(cpu)}: use a CPU number or -1 for all`);
-    if (pid === -1 && cpu === -1) fail('EINVAL', 'target pid -1 with cpu -1: a breakpoint needs a task, a CPU, or both');
-    if (cpu >= this.cpuCount) fail('EINVAL', `target.cpu ${cpu}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    const { pid, cpu } = this.checkTarget(target);
     const task = pid === -1 ? null : this.taskOf(pid);
     const bp = this.openBreakpoint(attr, task, cpu, this.checkOptions(options), null, null);
     return this.handleOf(bp);
@@ -254,6 +249,49 @@ export class Kernel {
     const parsed = hw!;
     const events = requests.map((request) => this.handleOf(this.commitBreakpoint(parsed, cls, request, req.disabled, req.excludeKernel, null, opts, null, wideId)));
     return new WideBreakpoint(this, wideId, events);
+  }
+
+  /**
+   * Would closing the events `close` and then opening `open`, in that order, all succeed? Answers
+   * with the error the first refused open would raise (its ENOSPC explanation counts the planned
+   * changes: closed events no longer hold anything, planned opens already do), or null if every
+   * step fits. Changes nothing: the accounting is restored before returning, and no register, time
+   * or counter is touched. The kernel has no such call; a debugger uses it to make a change of
+   * several events all or nothing without moving a single register when the change cannot be made.
+   */
+  checkPlan(close: readonly number[], open: readonly PlannedOpen[]): HwbpError | null {
+    if (!Array.isArray(close) || !Array.isArray(open)) fail('EINVAL', 'checkPlan needs a list of event ids to close and a list of opens');
+    const hidden = new Set<Breakpoint>();
+    for (const id of close) {
+      const bp = this.breakpoints.get(id);
+      if (bp === undefined) fail('EBADF', `checkPlan: event ${String(id)} is not open`);
+      hidden.add(bp);
+    }
+    const pending: Holder[] = [];
+    const added: { cls: number; request: SlotRequest }[] = [];
+    for (const bp of hidden) this.accounting[bp.cls].remove(bp.request);
+    try {
+      for (const step of open) {
+        if (step === null || typeof step !== 'object') fail('EINVAL', 'checkPlan: each open is { attr, target, owner? }');
+        const { pid, cpu } = this.checkTarget(step.target);
+        if (pid >= 0) this.taskOf(pid);
+        const req = this.normalizeAttr(step.attr);
+        const cls = this.profile.classOf(req.type);
+        const request: SlotRequest = { pid, cpu, pinned: req.pinned, weight: 1 };
+        if (!this.accounting[cls].admits(request)) this.throwNoSpace(cls, request, '', { hidden, pending });
+        this.parse(req.type, req.addr, req.len, req.excludeKernel);
+        this.accounting[cls].add(request);
+        added.push({ cls, request });
+        pending.push({ id: null, owner: step.owner ?? 'perf', pinned: req.pinned, pid: pid >= 0 ? pid : null, cpu, cls });
+      }
+      return null;
+    } catch (e) {
+      if (e instanceof HwbpError) return e;
+      throw e;
+    } finally {
+      for (const { cls, request } of added) this.accounting[cls].remove(request);
+      for (const bp of hidden) this.accounting[bp.cls].add(bp.request);
+    }
   }
 
   /** True while any reservation is counted (every counter of every class is inspected). */
@@ -527,6 +565,16 @@ export class Kernel {
     }
   }
 
+  private checkTarget(target: EventTarget): { pid: number; cpu: number } {
+    if (target === null || typeof target !== 'object') fail('EINVAL', 'target must be { pid, cpu }');
+    const { pid, cpu } = target;
+    if (!Number.isInteger(pid) || pid < -1) fail('EINVAL', `target.pid ${String(pid)}: use a task's pid or -1 for none`);
+    if (!Number.isInteger(cpu) || cpu < -1) fail('EINVAL', `target.cpu ${String(cpu)}: use a CPU number or -1 for all`);
+    if (pid === -1 && cpu === -1) fail('EINVAL', 'target pid -1 with cpu -1: a breakpoint needs a task, a CPU, or both');
+    if (cpu >= this.cpuCount) fail('EINVAL', `target.cpu ${cpu}: this machine has cpu0–cpu${this.cpuCount - 1}`);
+    return { pid, cpu };
+  }
+
   private checkOptions(options: OpenOptions): { onHit: HitHandler | null; owner: string } {
     if (options === NO_OPTIONS) return DEFAULT_OPTIONS;
     if (options === null || typeof options !== 'object') fail('EINVAL', 'options must be an object');
@@ -593,31 +641,44 @@ export class Kernel {
   /**
    * Build the ENOSPC error: find the situation that would overflow and name who holds its registers.
    * Only on failure, and in time linear in the breakpoints involved: a task's request looks at each
-   * CPU's own breakpoints and the task's; a CPU-bound one groups every task breakpoint once.
+   * CPU's own breakpoints and the task's; a CPU-bound one groups every task breakpoint once. Under a
+   * plan (checkPlan), events about to be closed hold nothing and planned opens already hold theirs.
    */
-  private throwNoSpace(cls: number, req: SlotRequest, what: string): never {
+  private throwNoSpace(cls: number, req: SlotRequest, what: string, plan?: { hidden: Set<Breakpoint>; pending: Holder[] }): never {
     const klass = this.profile.classes[cls];
-    const applies = (bp: Breakpoint, c: number) => bp.cls === cls && (bp.cpu < 0 || bp.cpu === c);
+    const hidden = plan?.hidden;
+    const pending = plan?.pending ?? [];
+    const holder = (bp: Breakpoint): Holder => ({ id: bp.id, owner: bp.owner, pinned: bp.pinned, pid: bp.task?.pid ?? null, cpu: bp.cpu, cls: bp.cls });
+    const applies = (h: Holder, c: number) => h.cls === cls && (h.cpu < 0 || h.cpu === c);
+    const visible = (bp: Breakpoint) => hidden === undefined || !hidden.has(bp);
     const first = req.cpu >= 0 ? req.cpu : 0;
     const last = req.cpu >= 0 ? req.cpu : this.cpuCount - 1;
     for (let c = first; c <= last; c++) {
-      const bound = [...this.scheduler.cpus[c].bound].filter((bp) => bp.cls === cls);
-      const situations = new Map<number | null, Breakpoint[]>();
+      const bound = [
+        ...[...this.scheduler.cpus[c].bound].filter(visible).map(holder),
+        ...pending.filter((h) => h.pid === null && h.cpu === c),
+      ].filter((h) => h.cls === cls);
+      const situations = new Map<number | null, Holder[]>();
       if (req.pid >= 0) {
-        situations.set(req.pid, [...(this.tasks.get(req.pid)?.breakpoints ?? [])].filter((bp) => applies(bp, c)));
+        const own = [...(this.tasks.get(req.pid)?.breakpoints ?? [])].filter(visible).map(holder);
+        situations.set(req.pid, [...own, ...pending.filter((h) => h.pid === req.pid)].filter((h) => applies(h, c)));
       } else {
         situations.set(null, []);
-        for (const bp of this.breakpoints.values()) {
-          if (bp.task === null || !applies(bp, c)) continue;
-          const list = situations.get(bp.task.pid);
-          if (list === undefined) situations.set(bp.task.pid, [bp]);
-          else list.push(bp);
+        const taskHolders = [
+          ...[...this.breakpoints.values()].filter((bp) => bp.task !== null && visible(bp)).map(holder),
+          ...pending.filter((h) => h.pid !== null),
+        ];
+        for (const h of taskHolders) {
+          if (!applies(h, c)) continue;
+          const list = situations.get(h.pid);
+          if (list === undefined) situations.set(h.pid, [h]);
+          else list.push(h);
         }
       }
       for (const [pid, own] of situations) {
         const here = [...bound, ...own];
-        const pinned = here.filter((bp) => bp.pinned);
-        const flexible = here.filter((bp) => !bp.pinned);
+        const pinned = here.filter((h) => h.pinned);
+        const flexible = here.filter((h) => !h.pinned);
         const keep = flexible.length > 0 || !req.pinned;
         const used = pinned.length + (req.pinned ? req.weight : 0) + (keep ? 1 : 0);
         if (used <= klass.slots) continue;
@@ -632,24 +693,43 @@ export class Kernel {
 
   private raiseNoSpace(
     klass: ArchProfile['classes'][number], req: SlotRequest, what: string, c: number, pid: number | null,
-    pinned: Breakpoint[], flexible: Breakpoint[],
+    pinned: Holder[], flexible: Holder[],
   ): never {
     const regs = `${klass.registerNames[0]}–${klass.registerNames[klass.slots - 1]}`;
     const kind = req.pinned ? 'pinned' : 'flexible';
     const where = req.pid >= 0
       ? `of pid ${req.pid} when it runs on cpu${c}`
       : `on cpu${c} ${pid === null ? 'with no task running' : `while pid ${pid} runs there`}`;
-    const parts = pinned.map((bp) => `#${bp.id} ${bp.owner}${bp.task ? ` (pid ${bp.task.pid})` : ` (cpu${bp.cpu})`}`);
-    if (flexible.length > 0) parts.push(`one register kept for ${flexible.length} flexible breakpoint(s) (${flexible.map((bp) => `#${bp.id}`).join(', ')})`);
+    const name = (h: Holder) => (h.id === null ? `${h.owner} (planned)` : `#${h.id} ${h.owner}`);
+    const parts = pinned.map((h) => `${name(h)}${h.pid !== null ? ` (pid ${h.pid})` : ` (cpu${h.cpu})`}`);
+    if (flexible.length > 0) parts.push(`one register kept for ${flexible.length} flexible breakpoint(s) (${flexible.map((h) => (h.id === null ? h.owner : `#${h.id}`)).join(', ')})`);
     const held = parts.length > 0 ? parts.join(', ') : 'nothing';
     const needsKept = !req.pinned && flexible.length === 0 ? ', and a flexible breakpoint needs one kept free for time-sharing' : '';
     const flexHint = req.pinned && flexible.length === 0 ? '; a flexible breakpoint would time-share a register instead' : '';
     throw new NoSpaceError(`no ${regs} register left for a ${what}${kind} breakpoint ${where}: ${klass.slots} registers, held by ${held}${needsKept}${flexHint}`, {
       cpu: c, pid, slots: klass.slots, registerNames: [...klass.registerNames],
-      holders: pinned.map((bp) => ({ eventId: bp.id, owner: bp.owner, pinned: true, pid: bp.task?.pid ?? null, cpu: bp.cpu })),
+      holders: pinned.map((h) => ({ eventId: h.id, owner: h.owner, pinned: true, pid: h.pid, cpu: h.cpu })),
       keptForFlexible: flexible.length > 0,
     });
   }
+}
+
+/** Who holds a reservation, for ENOSPC explanations: an open breakpoint, or one a plan would open (id null). */
+interface Holder {
+  id: number | null;
+  owner: string;
+  pinned: boolean;
+  pid: number | null;
+  cpu: number;
+  cls: number;
+}
+
+/** One open in a plan checked by Kernel.checkPlan(). */
+export interface PlannedOpen {
+  attr: BreakpointAttr;
+  target: EventTarget;
+  /** As OpenOptions.owner: named in the ENOSPC explanation. */
+  owner?: string;
 }
 
 export const MAX_MUX_INTERVAL = 2 ** 32;

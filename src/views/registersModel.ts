@@ -39,14 +39,33 @@ export function registerUse(cpu: CpuView): { used: number; total: number } {
   return { used, total };
 }
 
-/** Status bar text, e.g. "DR 3/4" (registers in use on the focused CPU), and the badge (free ones). */
+/**
+ * Registers the kernel holds on a CPU in its worst situation (pinned breakpoints, plus the one kept
+ * for time-sharing): reserved even while the thread that owns them is off the CPU and they are not
+ * installed. A new pinned watchpoint fits only in what is left.
+ */
+export function reservedOn(state: SessionState, cpu: number): number {
+  let reserved = 0;
+  for (const cls of state.kernel?.constraints ?? []) reserved += cls.cpus.find((r) => r.cpu === cpu)?.worst_case ?? 0;
+  return reserved;
+}
+
+/**
+ * Status bar text and badge for the focused CPU: "DR 3/4" (installed of total), with the reserved
+ * count when more are held than installed ("DR 0/4 · 4 reserved"), and the registers still free for
+ * a new pinned watchpoint (never counting reserved ones as free).
+ */
 export function statusOf(state: SessionState | null): { text: string; tooltip: string; free: number } | null {
   if (state === null || state.kernel === null) return null;
   const cpu = state.kernel.cpus[focusedCpu(state)];
   if (cpu === undefined) return null;
   const { used, total } = registerUse(cpu);
+  const reserved = reservedOn(state, cpu.cpu);
+  const free = Math.max(0, total - Math.max(used, reserved));
   const prefix = state.kernel.arch === 'x86_64' ? 'DR' : 'BP/WP';
-  return { text: `${prefix} ${used}/${total}`, tooltip: `cpu${cpu.cpu}: ${used} of ${total} debug registers in use, ${total - used} free`, free: total - used };
+  const text = reserved > used ? `${prefix} ${used}/${total} · ${reserved} reserved` : `${prefix} ${used}/${total}`;
+  const held = reserved > used ? `; ${reserved} reserved (held for pinned breakpoints and time-sharing, installed when their thread runs here)` : '';
+  return { text, tooltip: `cpu${cpu.cpu}: ${used} of ${total} debug registers installed${held}; ${free} free`, free };
 }
 
 export function buildTree(state: SessionState | null): ViewNode[] {
@@ -122,10 +141,14 @@ function cpuNode(cpu: CpuView, state: SessionState, focused: boolean): ViewNode 
 
 function watchpointState(w: WatchpointView, state: SessionState): { text: string; icon: string; context: string } {
   const info = w.watchpoint;
-  if (info === null || info.state === 'rejected') return { text: `rejected: ${(info?.message ?? w.message).replace(/^rejected: /, '')}`, icon: 'error', context: 'watchpoint.rejected' };
+  // Menus offer "make pinned" only where it can succeed in some state (the cover fits the registers).
+  const pinnable = info === null || info.canPin ? '.pinnable' : '';
+  if (info === null || info.state === 'rejected') {
+    return { text: `rejected: ${info?.summary ?? w.message}`, icon: 'error', context: `watchpoint.rejected${pinnable}` };
+  }
   const installed = state.kernel?.events.some((e) => info.eventIds.includes(e.id) && e.installedOn !== null) ?? false;
   if (info.mode === 'flexible') {
-    return { text: installed ? 'active (time-shared)' : 'waiting (time-shared)', icon: installed ? 'sync' : 'watch', context: 'watchpoint.flexible' };
+    return { text: installed ? 'active (time-shared)' : 'waiting (time-shared)', icon: installed ? 'sync' : 'watch', context: `watchpoint.flexible${pinnable}` };
   }
   return { text: installed ? 'active' : 'armed (its thread is not on a CPU)', icon: 'pinned', context: 'watchpoint.pinned' };
 }

@@ -56,9 +56,11 @@ export interface WatchpointView {
     mode: 'pinned' | 'flexible' | null;
     state: 'active' | 'rejected';
     message: string;
+    summary: string;
+    detail: string;
+    canPin: boolean;
     registersPerThread: number;
     eventIds: number[];
-    ptraceSlots: Record<number, number[]>;
     hits: number;
     timeEnabled: number;
     timeRunning: number;

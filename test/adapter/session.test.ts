@@ -81,7 +81,7 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.deepEqual([info.body.accessTypes, info.body.canPersist], [['write', 'readWrite'], true]);
     const [bp] = await watch(dc, [{ dataId: info.body.dataId!, accessType: 'write' }]);
     assert.equal(bp.verified, true);
-    assert.match(bp.message!, /pinned/);
+    assert.match(bp.message!, /^Pinned: always in a debug register/);
     const ev = await resume(dc);
     assert.equal(ev.body.reason, 'data breakpoint');
     assert.deepEqual(ev.body.hitBreakpointIds, [bp.id]);
@@ -112,32 +112,58 @@ describe('debug adapter (DAP over stdio)', function () {
     const bps = await watch(dc, ids.map((id) => ({ dataId: id, accessType: 'write' })));
     assert.deepEqual(bps.map((b) => b.verified), [true, true, true, true, false]);
     assert.equal(bps[4].reason, 'failed');
-    // Pinned watchpoints go through ptrace: the thread's four virtual debug registers are taken.
-    assert.match(bps[4].message!, /thread main: its four ptrace debug registers are all in use \(DR0: watch a, DR1: watch b, DR2: watch c, DR3: watch d\)\. In flexible mode it would time-share/);
+    // The first sentence fits a line of the Breakpoints view; the kernel's explanation follows.
+    assert.match(bps[4].message!, /^e refused: DR0–DR3 held by a, b, c and d\. No DR0–DR3 register left for a pinned breakpoint of pid 1 .* In flexible mode it would time-share/);
     assert.doesNotMatch(bps[4].message!, /instead\. In flexible/, 'the hint is given once');
   });
 
-  it('auto falls back to flexible and is upgraded to pinned when a register frees up', async () => {
+  it('auto mode (the default) serves five watchpoints added one request at a time, and upgrades when one goes', async () => {
     dc = await session();
     const ids = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => dataId(dc, { name })));
-    const three = await watch(dc, ids.slice(0, 3).map((id) => ({ dataId: id })));
-    assert.ok(three.every((b) => b.verified && /^pinned/.test(b.message!)));
-    // c goes flexible by request (the view's "make flexible"): one register is now kept for flexible
-    // ones, and c's ptrace stub stays behind, disabled (the kernel keeps it until the thread exits).
-    await dc.customRequest('hwbp.setWatchpointMode', { id: three[2].id, mode: 'flexible' });
-    const four = await watch(dc, ids.slice(0, 4).map((id) => ({ dataId: id })));
-    assert.deepEqual(four.slice(0, 3).map((b) => b.id), three.map((b) => b.id), 'unchanged breakpoints keep their ids');
-    assert.match(four[3].message!, /^pinned/, 'd reuses the free stub: no new register needed');
-    const five = await watch(dc, ids.map((id) => ({ dataId: id })));
-    assert.deepEqual([five[4].verified, /^flexible/.test(five[4].message!)], [true, true], 'e: no room for a pinned one, so flexible');
-    const changed = dc.waitForEvent('breakpoint');
-    await watch(dc, ids.slice(1).map((id) => ({ dataId: id })));
-    const ev = (await changed) as DebugProtocol.BreakpointEvent;
-    assert.deepEqual([ev.body.reason, ev.body.breakpoint.id, ev.body.breakpoint.verified], ['changed', five[4].id, true]);
-    assert.match(ev.body.breakpoint.message!, /^pinned/, 'a removed: e takes its register');
+    const events: DebugProtocol.BreakpointEvent[] = [];
+    dc.on('breakpoint', (e) => events.push(e as DebugProtocol.BreakpointEvent));
+    let bps: DebugProtocol.Breakpoint[] = [];
+    // As VS Code sends them: the whole list again each time one is added.
+    for (let n = 1; n <= 5; n++) {
+      const next = await watch(dc, ids.slice(0, n).map((id) => ({ dataId: id, accessType: 'write' })));
+      assert.deepEqual(next.slice(0, n - 1).map((b) => b.id), bps.map((b) => b.id), 'unchanged breakpoints keep their ids');
+      bps = next;
+      assert.ok(bps.every((b) => b.verified), bps.map((b) => b.message).join('\n'));
+    }
+    assert.deepEqual(bps.map((b) => b.message!.split(':')[0]), ['Pinned', 'Pinned', 'Pinned', 'Time-shared', 'Time-shared']);
+    // d gave its register up when e came, and the client was told.
+    assert.deepEqual(events.map((e) => [e.body.reason, e.body.breakpoint.id, e.body.breakpoint.verified]), [['changed', bps[3].id, true]]);
+    assert.match(events[0].body.breakpoint.message!, /^Time-shared/);
+    events.length = 0;
+    const four = await watch(dc, ids.slice(1).map((id) => ({ dataId: id, accessType: 'write' })));
+    assert.deepEqual(events.map((e) => [e.body.reason, e.body.breakpoint.id, e.body.breakpoint.message!.split(':')[0]]), [
+      ['changed', bps[3].id, 'Pinned'], ['changed', bps[4].id, 'Pinned'],
+    ], 'a removed: d and e take the registers pinned');
+    assert.ok(four.every((b) => /^Pinned/.test(b.message!)));
     const state = (await dc.customRequest('hwbp.state')).body;
-    const e = state.watchpoints.find((w: { breakpointId: number }) => w.breakpointId === five[4].id);
-    assert.deepEqual(e.watchpoint.ptraceSlots, { 1: [0] }, "e now sits in main's virtual DR0, where a was");
+    assert.deepEqual(state.watchpoints.map((w: { watchpoint: { mode: string } }) => w.watchpoint.mode), ['pinned', 'pinned', 'pinned', 'pinned']);
+  });
+
+  it('hwbp.setWatchpointMode either switches or fails naming the holders, and then nothing changes', async () => {
+    dc = await session({ watchpointMode: 'pinned' });
+    const ids = await Promise.all(['a', 'b', 'c', 'd', 'e', 'other'].map((name) => dataId(dc, { name })));
+    const bps = await watch(dc, ids.slice(0, 5).map((id) => ({ dataId: id, accessType: 'write' })));
+    assert.deepEqual(bps.map((b) => b.verified), [true, true, true, true, false]);
+    for (const i of [3, 4]) await dc.customRequest('hwbp.setWatchpointMode', { id: bps[i].id, mode: 'flexible' });
+    const all = await watch(dc, ids.map((id) => ({ dataId: id, accessType: 'write' })));
+    assert.deepEqual(all.map((b) => b.verified), [true, true, true, true, true, false], 'd and e share; a pinned-mode "other" has no room');
+    const state = async () => JSON.stringify((await dc.customRequest('hwbp.state')).body);
+    const before = await state();
+    await assert.rejects(dc.customRequest('hwbp.setWatchpointMode', { id: all[3].id, mode: 'pinned' }),
+      /^Error: Cannot make d pinned: DR0–DR3 held by a, b, c and 1 kept for sharing; it stays flexible\. It would succeed after removing one of a, b and c or making it flexible\.$/);
+    assert.equal(await state(), before, 'nothing moved');
+    await assert.rejects(dc.customRequest('hwbp.setWatchpointMode', { id: all[5].id, mode: 'pinned' }), /Cannot make other pinned: .* it stays rejected\./);
+    assert.equal(await state(), before, 'nothing moved');
+    const events: DebugProtocol.BreakpointEvent[] = [];
+    dc.on('breakpoint', (ev) => events.push(ev as DebugProtocol.BreakpointEvent));
+    const ok = (await dc.customRequest('hwbp.setWatchpointMode', { id: all[5].id, mode: 'flexible' })).body;
+    assert.deepEqual([ok.watchpoint.state, ok.watchpoint.mode], ['active', 'flexible']);
+    assert.deepEqual(events.map((ev) => [ev.body.breakpoint.id, ev.body.breakpoint.verified]), [[all[5].id, true]], 'the Breakpoints view hears it is verified now');
   });
 
   it('a flexible watchpoint misses writes while scheduled out (deterministic)', async () => {

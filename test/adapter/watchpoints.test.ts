@@ -1,7 +1,7 @@
-/** The watchpoint manager on its own: covers, modes, ptrace slots and their stubs, threads, counts. */
+/** The watchpoint manager on its own: covers, modes and their changes, threads, counts. */
 import * as assert from 'node:assert/strict';
 import { coverRange } from '../../src/adapter/cover';
-import { WatchpointManager } from '../../src/adapter/watchpoints';
+import { SUMMARY_MAX, WatchpointManager } from '../../src/adapter/watchpoints';
 import type { Machine } from '../../src/target';
 import { load, runToStop } from '../support/hwsim';
 
@@ -25,6 +25,24 @@ thread late {
   e = 1
 }`;
 
+const ROUNDS = 30;
+const names = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`);
+
+/** n u64 globals written ROUNDS times each by main, while a second thread keeps the other CPU busy. */
+function many(n: number): string {
+  return `machine x86_64 cpus=2 timeslice=7 mux=11
+${names(n).map((v) => `global ${v}: u64`).join('\n')}
+global spin: u64
+thread main {
+  spawn other
+  repeat ${ROUNDS} {
+${names(n).map((v) => `    ${v} = ${v} + 1`).join('\n')}
+  }
+  join other
+}
+thread other { repeat 200 { spin = spin + 1 } }`;
+}
+
 function manager(m: Machine) {
   const wm = new WatchpointManager(m);
   const add = (name: string, mode: 'pinned' | 'flexible' | 'auto' = 'auto') => {
@@ -43,31 +61,124 @@ describe('watchpoint manager', () => {
     assert.deepEqual(coverRange(0x1003, 2, 'arm64'), [{ addr: 0x1003, len: 2 }], 'arm64 selects bytes exactly');
   });
 
-  it('pinned watchpoints take the thread\'s virtual DRn through ptrace and reuse a removed one\'s stub', () => {
-    const m = load(SRC);
-    const { wm, add } = manager(m);
-    const a = add('a', 'pinned');
-    const b = add('b', 'pinned');
-    assert.deepEqual([a.ptraceSlots, b.ptraceSlots], [{ 1: [0] }, { 1: [1] }]);
-    const stubOfA = a.eventIds[0];
-    wm.remove(a.id);
-    // The stub stays, disabled, holding its reservation (Linux frees ptrace breakpoints only at thread exit).
-    const snap = m.kernel.snapshot();
-    assert.deepEqual(snap.events.find((e) => e.id === stubOfA)?.state, 'off');
-    assert.equal(m.kernel.peekUser(1, 848 + 7 * 8) & 0x3, 0, 'DR7 slot 0 disabled');
-    const c = add('c', 'pinned');
-    assert.deepEqual([c.ptraceSlots, c.eventIds], [{ 1: [0] }, [stubOfA]], 'c reuses DR0 and its stub');
-    assert.equal(m.kernel.peekUser(1, 848), m.evaluate('c', null).addr, 'DR0 now holds c');
+  it('auto mode serves every watchpoint: pinned while they fit, then the newest turn flexible to share', () => {
+    for (const n of [5, 6, 8, 32]) {
+      const m = load(many(n));
+      m.run(50); // threads on CPUs, registers installed
+      const changes: string[] = [];
+      const wm = new WatchpointManager(m, (info, why) => changes.push(`${info.label} ${why}`));
+      const infos = names(n).map((v) => wm.add({ label: v, addr: m.evaluate(v, null).addr!, size: 8, access: 'w', mode: 'auto' }));
+      const now = wm.list();
+      assert.ok(now.every((w) => w.state === 'active'), `${n} auto watchpoints all active: ${now.map((w) => w.message).join(' | ')}`);
+      // The fewest demotions: three stay pinned and the rest share the register kept for flexible ones.
+      assert.deepEqual(now.map((w) => w.mode), names(n).map((_, i) => (i < 3 ? 'pinned' : 'flexible')), `n=${n}`);
+      assert.deepEqual(changes, ['v3 downgraded'], 'the fourth one gives its register up when the fifth comes');
+      assert.equal(infos[4].state, 'active');
+      assert.ok(infos.every((w) => w.summary.length <= SUMMARY_MAX));
+    }
   });
 
-  it('a lingering stub counts against flexible ones, and the refusal names it', () => {
-    const m = load(SRC);
-    const { wm, add } = manager(m);
-    const ws = ['a', 'b', 'c', 'd'].map((n) => add(n, 'pinned'));
-    wm.remove(ws[3].id);
-    const e = add('e', 'flexible');
+  it('one request at a time: each new auto watchpoint is accepted, and removal upgrades flexible ones back to pinned', () => {
+    const m = load(many(6));
+    m.run(50);
+    const changes: string[] = [];
+    const wm = new WatchpointManager(m, (info, why) => changes.push(`${info.label} ${why}`));
+    const ids: number[] = [];
+    const v0Before = Number(m.evaluate('v0', null).value);
+    for (const v of names(6)) {
+      // VS Code sends the whole list each time; the session keeps what it has and adds the new one.
+      ids.push(wm.batch(() => wm.add({ label: v, addr: m.evaluate(v, null).addr!, size: 8, access: 'w', mode: 'auto' })).id);
+      assert.ok(wm.list().every((w) => w.state === 'active'), `after ${v}`);
+    }
+    assert.deepEqual(wm.list().map((w) => w.mode), ['pinned', 'pinned', 'pinned', 'flexible', 'flexible', 'flexible']);
+    changes.length = 0;
+    wm.remove(ids[5]);
+    wm.remove(ids[4]);
+    assert.deepEqual(changes, ['v3 upgraded'], 'with one flexible left it takes the last register pinned');
+    assert.deepEqual(wm.list().map((w) => w.mode), ['pinned', 'pinned', 'pinned', 'pinned']);
+    // Pinned ones never miss: every write to v0 is caught.
+    const v0 = wm.find(ids[0])!;
+    let stops = 0;
+    for (;;) {
+      const { stop } = runToStop(m);
+      if (stop.reason !== 'data') break;
+      stops++;
+    }
+    assert.equal(wm.find(ids[0])!.hits, ROUNDS - v0Before, 'every write to v0 since it was watched');
+    assert.ok(ROUNDS - v0Before > 20);
+    assert.equal(wm.find(ids[0])!.timeRunning, wm.find(ids[0])!.timeEnabled);
+    assert.ok(stops >= ROUNDS && v0.mode === 'pinned');
+  });
+
+  it('pinned-mode watchpoints are refused with a short reason naming the holders, auto ones are not', () => {
+    const m = load(many(6));
+    m.run(50);
+    const wm = new WatchpointManager(m);
+    const add = (v: string, mode: 'auto' | 'pinned' | 'flexible') => wm.add({ label: v, addr: m.evaluate(v, null).addr!, size: 8, access: 'w', mode });
+    for (const v of ['v0', 'v1', 'v2', 'v3']) add(v, 'pinned');
+    const e = add('v4', 'pinned');
     assert.equal(e.state, 'rejected');
-    assert.match(e.message, /held by .*#4 ptrace DR3 \(pid 1\).*kept free for time-sharing/);
+    assert.ok(e.summary.length <= SUMMARY_MAX, e.summary);
+    assert.equal(e.summary, 'v4 refused: DR0–DR3 held by v0, v1, v2 and v3.');
+    assert.match(e.message, /^v4 refused: .* In flexible mode it would time-share/);
+    const f = add('v5', 'flexible');
+    assert.equal(f.state, 'rejected', 'four pinned-mode watchpoints leave nothing to share');
+    assert.match(f.detail, /must stay pinned/);
+  });
+
+  it('a mode switch either succeeds or changes nothing at all, and says what would make it succeed', () => {
+    const m = load(many(6));
+    m.run(50);
+    const wm = new WatchpointManager(m);
+    const add = (v: string, mode: 'auto' | 'pinned' | 'flexible') => wm.add({ label: v, addr: m.evaluate(v, null).addr!, size: 8, access: 'w', mode });
+    const [a, b, c] = ['v0', 'v1', 'v2'].map((v) => add(v, 'pinned'));
+    const d = add('v3', 'flexible');
+    const e = add('v4', 'flexible');
+    assert.deepEqual([d.state, e.state], ['active', 'active']);
+    const before = JSON.stringify([m.kernel.snapshot(), wm.list()]);
+    assert.throws(() => wm.setMode(d.id, 'pinned'), (err: Error) => {
+      assert.match(err.message, /^Cannot make v3 pinned: DR0–DR3 held by v0, v1, v2 and 1 kept for sharing; it stays flexible\. It would succeed after removing one of v0, v1 and v2 or making it flexible\.$/);
+      return true;
+    });
+    assert.equal(JSON.stringify([m.kernel.snapshot(), wm.list()]), before, 'no register, time or counter moved');
+    // Making one of the pinned flexible succeeds; then v3 can be pinned.
+    assert.equal(wm.setMode(a.id, 'flexible').mode, 'flexible');
+    assert.equal(wm.setMode(d.id, 'pinned').mode, 'pinned');
+    assert.deepEqual(wm.list().map((w) => w.mode), ['flexible', 'pinned', 'pinned', 'pinned', 'flexible']);
+    // A rejected one that cannot be switched says so, and stays rejected.
+    const r = add('v5', 'pinned');
+    assert.equal(r.state, 'rejected');
+    const again = JSON.stringify([m.kernel.snapshot(), wm.list()]);
+    assert.throws(() => wm.setMode(r.id, 'pinned'), /^Error: Cannot make v5 pinned: .*it stays rejected/);
+    assert.equal(JSON.stringify([m.kernel.snapshot(), wm.list()]), again);
+    // Made flexible, it joins the sharing.
+    assert.equal(wm.setMode(r.id, 'flexible').state, 'active');
+    void b; void c;
+  });
+
+  it('making a watchpoint pinned turns the newest auto ones flexible to make room', () => {
+    const m = load(many(6));
+    m.run(50);
+    const changes: string[] = [];
+    const wm = new WatchpointManager(m, (info, why) => changes.push(`${info.label} ${why}`));
+    const add = (v: string, mode: 'auto' | 'pinned' | 'flexible') => wm.add({ label: v, addr: m.evaluate(v, null).addr!, size: 8, access: 'w', mode });
+    for (const v of ['v0', 'v1', 'v2', 'v3']) add(v, 'auto');
+    const e = add('v4', 'flexible');
+    assert.deepEqual(wm.list().map((w) => w.mode), ['pinned', 'pinned', 'pinned', 'flexible', 'flexible']);
+    changes.length = 0;
+    assert.equal(wm.setMode(e.id, 'pinned').mode, 'pinned');
+    assert.deepEqual(changes, ['v2 downgraded']);
+    assert.deepEqual(wm.list().map((w) => w.mode), ['pinned', 'pinned', 'flexible', 'flexible', 'pinned']);
+  });
+
+  it('a watchpoint that can never be pinned says so, and auto runs it flexible', () => {
+    const m = load(`machine x86_64 cpus=1
+global big: u64[5]
+thread main { big[0] = 1 }`);
+    const wm = new WatchpointManager(m);
+    const w = wm.add({ label: 'big', addr: m.evaluate('big', null).addr!, size: 40, access: 'w', mode: 'auto' });
+    assert.deepEqual([w.mode, w.canPin], ['flexible', false]);
+    assert.throws(() => wm.setMode(w.id, 'pinned'), /big can never be pinned: it needs 5 registers per thread and a CPU has 4/);
   });
 
   it('sets watchpoints on threads that start later, and keeps counts and times after they exit', () => {
@@ -76,7 +187,7 @@ describe('watchpoint manager', () => {
     const e = add('e', 'pinned');
     const a = add('a', 'flexible');
     let stops = 0;
-    m.on((ev) => { if (ev.kind === 'thread' && ev.state === 'started') assert.ok(wm.find(e.id)!.ptraceSlots[2], 'installed on late'); });
+    m.on((ev) => { if (ev.kind === 'thread' && ev.state === 'started') assert.equal(wm.find(e.id)!.eventIds.length, 2, 'installed on late too'); });
     for (;;) {
       const { stop } = runToStop(m);
       if (stop.reason !== 'data') break;

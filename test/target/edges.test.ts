@@ -137,7 +137,7 @@ describe('target edges', () => {
       watch('c', 'pinned');
       const e = watch('e', 'flexible');
       watch('f', 'flexible'); // its kept register stays: e cannot be the fourth pinned one
-      assert.throws(() => wm.setMode(e.id, 'pinned'), /cannot switch e to pinned: .*it stays flexible/);
+      assert.throws(() => wm.setMode(e.id, 'pinned'), /Cannot make e pinned: .*it stays flexible/);
       assert.deepEqual([wm.find(e.id)!.state, wm.find(e.id)!.mode], ['active', 'flexible']);
     });
   });

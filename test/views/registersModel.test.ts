@@ -58,14 +58,14 @@ describe('Debug Registers view model', function () {
     const dr0 = find(tree, 'cpu0/DR0');
     assert.match(dr0.description!, /^counter · w 0x601000\/4 · pinned$/);
     assert.equal(dr0.contextValue, 'register.used');
-    assert.match(dr0.tooltip!, /held by #\d+ ptrace DR0 \(pid 1\)/);
+    assert.match(dr0.tooltip!, /held by #\d+ watch counter \(main\) \(pid 1\)/);
     // On cpu1 the perf user from the program holds DR0.
     assert.match(find(tree, 'cpu1/DR0').description!, /perf pinned rw 0x601100 len 8 cpu 1 .* pinned/);
     assert.match(find(tree, 'cpu0/DR7').description!, /^0x[0-9a-f]+$/);
     assert.deepEqual(find(tree, 'cpu0/DR7').children!.map((c) => c.description!.split(' · ')[0]), ['enabled G', 'off', 'off', 'off']);
     assert.match(find(tree, 'cpu0/DR6').description!, /hit: DR0/);
     assert.equal(find(tree, 'cpu0').expanded, true, 'the stopped thread\'s CPU is expanded');
-    assert.deepEqual(statusOf(state), { text: 'DR 1/4', tooltip: 'cpu0: 1 of 4 debug registers in use, 3 free', free: 3 });
+    assert.deepEqual(statusOf(state), { text: 'DR 1/4', tooltip: 'cpu0: 1 of 4 debug registers installed; 3 free', free: 3 });
   });
 
   it('lists watchpoints with mode, state, hits and the kernel\'s constraint table', async () => {
@@ -83,14 +83,32 @@ describe('Debug Registers view model', function () {
     const state = await stateAfterHit('examples/multiplex.hwsim', ['a', 'b', 'c', 'd', 'e', 'f'], 'flexible');
     const ws = find(buildTree(state), 'watchpoints').children!;
     assert.equal(ws.length, 6);
-    assert.ok(ws.every((w) => w.contextValue === 'watchpoint.flexible'));
+    assert.ok(ws.every((w) => w.contextValue === 'watchpoint.flexible.pinnable'), 'make pinned is offered: it can succeed');
     assert.ok(ws.some((w) => /waiting \(time-shared\)/.test(w.description!)), ws.map((w) => w.description).join('\n'));
     await dc!.stop();
     dc = undefined;
     const pinned = await stateAfterHit('examples/multiplex.hwsim', ['a', 'b', 'c', 'd', 'e'], 'pinned');
     const rejected = find(buildTree(pinned), 'watchpoints').children![4];
-    assert.equal(rejected.contextValue, 'watchpoint.rejected');
-    assert.match(rejected.description!, /^pinned · rejected: thread main: its four ptrace debug registers are all in use/);
+    assert.equal(rejected.contextValue, 'watchpoint.rejected.pinnable');
+    assert.match(rejected.description!, /^pinned · rejected: e refused: DR0–DR3 held by a, b, c and d\.$/, 'the short reason; the rest is in the tooltip');
+    assert.match(rejected.tooltip!, /No DR0–DR3 register left for a pinned breakpoint/);
+  });
+
+  it('never counts reserved registers as free: a refused watchpoint shows none free, even before its thread runs', async () => {
+    const client = new DebugClient('node', ADAPTER, 'hwbp');
+    dc = client;
+    await client.start();
+    await Promise.all([client.configurationSequence(), client.launch({ program: join(ROOT, 'examples/multiplex.hwsim'), stopOnEntry: true, watchpointMode: 'pinned' } as DebugProtocol.LaunchRequestArguments), client.waitForEvent('stopped')]);
+    const ids = [];
+    for (const w of ['a', 'b', 'c', 'd', 'e']) ids.push({ dataId: (await client.dataBreakpointInfoRequest({ name: w })).body.dataId! });
+    const bps = (await client.setDataBreakpointsRequest({ breakpoints: ids })).body.breakpoints;
+    assert.equal(bps[4].verified, false);
+    const state = (await client.customRequest('hwbp.state')).body as SessionState;
+    const status = statusOf(state)!;
+    assert.equal(status.free, 0, status.tooltip);
+    const installed = state.kernel!.cpus[0].classes[0].registers.filter((r) => r.occupant !== null).length;
+    assert.equal(status.text, installed < 4 ? `DR ${installed}/4 · 4 reserved` : 'DR 4/4');
+    assert.match(status.tooltip, /; 0 free$/);
   });
 
   it('is empty without a session', () => {

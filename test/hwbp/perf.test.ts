@@ -57,6 +57,32 @@ describe('perf front door', () => {
     });
   });
 
+  describe('checkPlan', () => {
+    it('answers whether closing and opening a set of events would all fit, and changes nothing', () => {
+      const k = createKernel({ cpus: 2 });
+      const t = k.createTask('main');
+      k.contextSwitch(0, t);
+      const evs = [0, 1, 2].map((i) => k.perfEventOpen(attr(0x1000 + 8 * i), { pid: t.pid, cpu: -1 }, { owner: `watch v${i}` }));
+      k.tick(0, 5);
+      const before = JSON.stringify(k.snapshot());
+      const pinned = (addr: number) => ({ attr: attr(addr), target: { pid: t.pid, cpu: -1 }, owner: 'watch n' });
+      const flexible = (addr: number) => ({ attr: { ...attr(addr), pinned: false }, target: { pid: t.pid, cpu: -1 }, owner: 'watch f' });
+      assert.equal(k.checkPlan([], [pinned(0x2000)]), null, 'a fourth pinned fits');
+      const refused = k.checkPlan([], [flexible(0x2008), pinned(0x2000)]);
+      assert.ok(refused instanceof NoSpaceError);
+      // The explanation counts the plan's own flexible one as holding the kept register.
+      assert.match(refused.message, /held by #1 watch v0 \(pid 1\), #2 watch v1 \(pid 1\), #3 watch v2 \(pid 1\), one register kept for 1 flexible breakpoint\(s\) \(watch f\)/);
+      // Turning v2 flexible makes room for both.
+      assert.equal(k.checkPlan([evs[2].id], [flexible(0x1010), flexible(0x2008), pinned(0x2000)]), null);
+      const pinnedAgain = k.checkPlan([], [pinned(0x2000), pinned(0x2008)]);
+      assert.ok(pinnedAgain instanceof NoSpaceError);
+      assert.match(pinnedAgain.message, /watch n \(planned\) \(pid 1\)/, 'a planned pinned one is named as planned');
+      assert.equal(errnoOf(() => { const e = k.checkPlan([], [{ attr: attr(0x1), target: { pid: t.pid, cpu: -1 } }]); if (e) throw e; }), 'EINVAL', 'misaligned: the parse error is returned');
+      assertErrno(() => k.checkPlan([999], []), 'EBADF', 'event 999');
+      assert.equal(JSON.stringify(k.snapshot()), before, 'no register, reservation, time or count changed');
+    });
+  });
+
   describe('enable, disable, read, close', () => {
     it('disabling uninstalls but keeps the reservation; closing twice is EBADF', () => {
       const k = createKernel({ cpus: 1 });

@@ -56,6 +56,32 @@ describe('hwbp command line', () => {
     }
   });
 
+  it('in the default mode, 5, 6 and 8 watchpoints on four registers are all served: three pinned, the rest time-shared', () => {
+    const vars = Array.from({ length: 8 }, (_, i) => `v${i}`);
+    const file = tempProgram(`machine x86_64 cpus=2 timeslice=30 mux=50 seed=1
+${vars.map((v) => `global ${v}: u64`).join('\n')}
+thread main {
+  spawn helper
+  repeat 200 {
+${vars.map((v) => `    ${v} = ${v} + 1`).join('\n')}
+  }
+  join helper
+}
+thread helper { repeat 300 { v7 = v7 + 0 } }
+`);
+    for (const n of [5, 6, 8]) {
+      const r = hwbp('run', file, ...vars.slice(0, n).flatMap((v) => ['--watch', v]), '--json');
+      assert.equal(r.code, 0, r.err);
+      const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      const wps = lines.filter((l) => l.type === 'watchpoint').map((l) => l.watchpoint);
+      assert.deepEqual(wps.map((w) => w.state), Array(n).fill('active'), `n=${n}`);
+      assert.deepEqual(wps.map((w) => w.mode), vars.slice(0, n).map((_, i) => (i < 3 ? 'pinned' : 'flexible')));
+      // The pinned ones never miss: main writes each 200 times.
+      for (const w of wps.slice(0, 3)) assert.equal(w.hits, 200, w.label);
+      assert.deepEqual(lines.filter((l) => l.type === 'watchpoint-changed').map((l) => [l.watchpoint.label, l.why]), [['v3', 'downgraded']]);
+    }
+  });
+
   it('hwbp check reports every error as file:line:col and exits 1', () => {
     const file = tempProgram('thread main {\n  x = 1\n  var y: u8 = 999\n}\n');
     const r = hwbp('check', file, 'examples/race.hwsim');

@@ -1,8 +1,10 @@
 /**
  * The UI test, on the packaged extension: install the .vsix into code-server, open an example,
  * press F5, use the Variables view's "Break on Value Change" on a global, continue, see the editor
- * stop at the writing line, and read the Debug Registers view for the occupied register. Saves a
- * screenshot (docs/debug-registers.png).
+ * stop at the writing line, and read the Debug Registers view for the occupied register. Then, in
+ * the default mode, five watchpoints on four registers, added one at a time from the Variables view:
+ * all five verified, and the view shows them time-sharing. Saves screenshots
+ * (docs/debug-registers.png, docs/time-sharing.png).
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -109,6 +111,8 @@ export async function runUiTest(deps: UiDeps, screenshot: string): Promise<strin
     await page.mouse.move(700, 450);
     await page.waitForTimeout(500);
     await page.screenshot({ path: screenshot });
+
+    await timeSharing(page, passed, screenshot.replace(/debug-registers\.png$/, 'time-sharing.png'));
     return passed;
   } catch (e) {
     await page.screenshot({ path: join(deps.root, '.tools', 'ui-failure.png') }).catch(() => undefined);
@@ -117,4 +121,92 @@ export async function runUiTest(deps: UiDeps, screenshot: string): Promise<strin
     await browser.close();
     server.proc.kill();
   }
+}
+
+/** Open a file from the Explorer and give its editor the focus. */
+async function openFromExplorer(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+Shift+E');
+  const file = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name });
+  await file.waitFor({ timeout: 30_000 });
+  await file.click();
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 30_000 });
+  await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+  await page.waitForTimeout(300);
+}
+
+/** Right-click a variable in the Variables view and take one item of its context menu. */
+async function variableMenu(page: Page, row: ReturnType<Page['locator']>, label: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-label').filter({ hasText: label });
+  await item.waitFor({ timeout: 10_000 });
+  await item.hover();
+  await page.waitForTimeout(300);
+  await item.click();
+  await page.waitForTimeout(700);
+  if (await item.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+}
+
+/**
+ * The default mode time-shares: stop the first session, debug multiplex.hwsim with F5, and use
+ * Break on Value Change on a, b, c, d and e one after another, as a user does. All five must be
+ * verified (none shows VS Code's unverified icon), and the Debug Registers view must show three
+ * pinned and two time-shared watchpoints.
+ */
+async function timeSharing(page: Page, passed: string[], screenshot: string): Promise<void> {
+  await page.keyboard.press('Shift+F5');
+  await page.locator('.debug-toolbar').waitFor({ state: 'hidden', timeout: 15_000 }).catch(() => undefined);
+  await openFromExplorer(page, 'multiplex.hwsim');
+  await page.keyboard.press('Control+Shift+D');
+  for (const title of ['Variables', 'Breakpoints']) {
+    const header = pane(page, title).locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  }
+  const vars = pane(page, 'Variables').locator('.monaco-list-row');
+  for (let attempt = 1; ; attempt++) {
+    await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+    await page.keyboard.press('F5');
+    try {
+      await vars.filter({ hasText: 'Globals' }).first().waitFor({ timeout: 15_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
+  }
+  const globals = vars.filter({ hasText: 'Globals' }).first();
+  if ((await globals.getAttribute('aria-expanded')) !== 'true') await globals.click();
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const dataRows = pane(page, 'Breakpoints').locator('.monaco-list-row', { hasText: /bytes at 0x/ });
+  for (const [i, name] of names.entries()) {
+    const row = vars.filter({ hasText: new RegExp(`^${name}(?![A-Za-z0-9_])`) }).first();
+    await row.waitFor({ timeout: 10_000 });
+    await variableMenu(page, row, 'Break on Value Change');
+    const icons = pane(page, 'Breakpoints').locator('.codicon-debug-breakpoint-data, .codicon-debug-breakpoint-data-unverified');
+    for (let wait = 0; (await icons.count()) < i + 1; wait++) {
+      if (wait === 30) throw new Error(`Break on Value Change on ${name} set no data breakpoint`);
+      await page.waitForTimeout(500);
+    }
+  }
+  assert.equal(await dataRows.count(), 5, 'five data breakpoints');
+  // Give the adapter's answers (and its changed events) a moment to reach the view.
+  await page.waitForTimeout(1000);
+  const unverified = await pane(page, 'Breakpoints').locator('.codicon-debug-breakpoint-data-unverified').count();
+  const verified = await pane(page, 'Breakpoints').locator('.codicon-debug-breakpoint-data').count();
+  assert.deepEqual([verified, unverified], [5, 0], 'all five watchpoints verified in the default mode');
+  passed.push('five watchpoints on four registers, added one at a time in the default mode, are all verified');
+
+  await page.keyboard.press('F5');
+  await pane(page, 'Call Stack').locator('.monaco-list-row', { hasText: /Hardware watchpoint|multiplex\.hwsim/ }).first().waitFor({ timeout: 30_000 });
+  for (const title of ['Variables', 'Watch', 'Call Stack', 'Breakpoints']) {
+    const header = pane(page, title).locator('.pane-header').first();
+    if ((await header.getAttribute('aria-expanded')) === 'true') await header.click();
+  }
+  const rows = pane(page, 'Debug Registers').locator('.monaco-list-row');
+  const shared = rows.filter({ hasText: /flexible · (active|waiting) \(time-shared\)/ });
+  await shared.first().waitFor({ timeout: 15_000 });
+  assert.equal(await shared.count(), 2, 'two watchpoints time-share');
+  assert.equal(await rows.filter({ hasText: /^[a-e]\s*pinned · (active|armed)/ }).count(), 3, 'three stay pinned');
+  passed.push('the Debug Registers view shows three pinned and two time-shared watchpoints');
+  await page.mouse.move(700, 450);
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: screenshot });
 }

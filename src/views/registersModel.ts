@@ -153,6 +153,19 @@ function watchpointState(w: WatchpointView, state: SessionState): { text: string
   return { text: installed ? 'active' : 'armed (its thread is not on a CPU)', icon: 'pinned', context: 'watchpoint.pinned' };
 }
 
+/**
+ * A time-shared watchpoint's estimate with its error bound: "≈ 20,116 accesses (running 25% of the
+ * time; ±3% if the accesses are spread evenly over time)". The caught hits are a sample of the
+ * accesses with probability `ratio`, so the estimate's relative standard error is about
+ * sqrt((1 − ratio) / hits); the bound shown is two of them.
+ */
+export function estimateLine(hits: number, estimate: number | null, ratio: number): string {
+  const running = `running ${(ratio * 100).toFixed(0)}% of the time`;
+  if (estimate === null || hits === 0) return `≈ ? accesses (${running}; none caught yet, so no estimate)`;
+  const bound = 200 * Math.sqrt((1 - ratio) / hits);
+  return `≈ ${Math.round(estimate).toLocaleString('en-US')} accesses (${running}; ±${bound < 10 ? bound.toFixed(1) : bound.toFixed(0)}% if the accesses are spread evenly over time)`;
+}
+
 function watchpointsNode(state: SessionState): ViewNode {
   const children = state.watchpoints.map((w): ViewNode => {
     const info = w.watchpoint;
@@ -163,6 +176,7 @@ function watchpointsNode(state: SessionState): ViewNode {
       parts.push(`${info.hits} hit${info.hits === 1 ? '' : 's'}`);
       if (ratio !== null && ratio < 1) parts.push(`running ${(ratio * 100).toFixed(0)}%`, `≈${info.estimate === null ? '?' : info.estimate.toFixed(0)} estimated`);
     }
+    const estimate = info !== null && info.state === 'active' && ratio !== null && ratio < 1 ? estimateLine(info.hits, info.estimate, ratio) : '';
     return {
       id: `watch/${w.breakpointId}`,
       label: w.kind === 'hardware' ? `${w.label} (hardware breakpoint)` : w.label,
@@ -172,6 +186,7 @@ function watchpointsNode(state: SessionState): ViewNode {
         info?.message ?? w.message,
         w.condition === null ? '' : `condition: \`${w.condition}\``,
         w.hitCondition === null ? '' : `hit condition: \`${w.hitCondition}\``,
+        estimate,
         info === null ? '' : `enabled ${info.timeEnabled}, running ${info.timeRunning}; ${info.registersPerThread} register(s) per thread`,
       ].filter((l) => l !== '').join('\n\n'),
       icon: s.icon,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { HwbpState } from '../../src/adapter/session';
-import { buildTree, statusOf, type ViewNode } from '../../src/views/registersModel';
+import { buildTree, estimateLine, statusOf, type ViewNode } from '../../src/views/registersModel';
 import type { SessionState } from '../../src/views/state';
 
 // Compile-time check: what the adapter sends is what the views read.
@@ -85,6 +85,14 @@ describe('Debug Registers view model', function () {
     assert.equal(ws.length, 6);
     assert.ok(ws.every((w) => w.contextValue === 'watchpoint.flexible.pinnable'), 'make pinned is offered: it can succeed');
     assert.ok(ws.some((w) => /waiting \(time-shared\)/.test(w.description!)), ws.map((w) => w.description).join('\n'));
+    // Each estimate comes with its error bound, from the hits it rests on and the share it ran.
+    const shared = state.watchpoints.find((w) => w.watchpoint !== null && w.watchpoint.timeRunning < w.watchpoint.timeEnabled)!;
+    const node = ws.find((w) => w.breakpointId === shared.breakpointId)!;
+    const info = shared.watchpoint!;
+    assert.ok(node.tooltip!.includes(estimateLine(info.hits, info.estimate, info.timeRunning / info.timeEnabled)), node.tooltip);
+    assert.equal(estimateLine(100, 400.4, 0.25), '≈ 400 accesses (running 25% of the time; ±17% if the accesses are spread evenly over time)');
+    assert.equal(estimateLine(20116 * 4, 80464, 0.25).replace(/±[\d.]+%/, '±x%'), '≈ 80,464 accesses (running 25% of the time; ±x% if the accesses are spread evenly over time)');
+    assert.match(estimateLine(0, null, 0.5), /no estimate/);
     await dc!.stop();
     dc = undefined;
     const pinned = await stateAfterHit('examples/multiplex.hwsim', ['a', 'b', 'c', 'd', 'e'], 'pinned');

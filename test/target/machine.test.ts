@@ -228,7 +228,7 @@ thread main {
 }`);
       for (let i = 0; i < 2; i++) { m.step(1, 'into'); m.run(1000); }
       assert.deepEqual([m.frames(1)[0].fn, m.frames(1)[0].location.line], ['f', 5]);
-      assert.deepEqual(m.evaluate('k * 2 + arr[3]', 1, 0), { value: '44', type: 'u32', addr: null, size: null });
+      assert.deepEqual(m.evaluate('k * 2 + arr[3]', 1, 0), { value: '44', type: 'u32', addr: null, size: null, frame: null });
       assert.equal(m.evaluate('*p', 1, 0).value, '30');
       assert.equal(m.evaluate('arr[1]', 1, 0).addr, m.evaluate('arr', 1, 0).addr! + 2);
       assert.throws(() => m.evaluate('nope + 1', 1, 0), /unknown name 'nope'/);

@@ -143,7 +143,6 @@ export function runProgram(args: string[], out: Write, err: Write): number {
     else if (why === 'deleted') out(`watch #${info.id}: ${info.message} after ${info.hits} hit${info.hits === 1 ? '' : 's'}`);
     else out(`watch #${info.id} ${info.label} ${why}: ${info.message}`);
   });
-  watchLocals(machine, manager, opts.watches.filter((w) => w.fn !== undefined), opts.json, out);
   for (const w of opts.watches) {
     if (w.fn !== undefined) continue;
     let target;
@@ -169,6 +168,7 @@ export function runProgram(args: string[], out: Write, err: Write): number {
     if (opts.json) json({ type: 'watch', watchpoint: info });
     else out(`watch #${info.id} ${w.expr} (${target.size} bytes at ${hex(target.addr)}, ${w.access}): ${info.message}`);
   }
+  watchLocals(machine, manager, opts.watches.filter((w) => w.fn !== undefined), opts.json, out);
 
   let last: KernelSnapshot | null = null;
   let lastTime = 0;

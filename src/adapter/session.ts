@@ -50,12 +50,16 @@ type VarRef =
   | { kind: 'registers'; cpu: number }
   | { kind: 'dr7'; cpu: number };
 
-/** What a dataId stands for. A global or an address can be persisted; a frame's local cannot. */
+/**
+ * What a dataId stands for. A global or an address can be persisted; a frame's local cannot: it
+ * names the frame (by identity, in this run of the machine) and its watchpoint ends with it.
+ */
 interface DataTarget {
   k: 'global' | 'addr' | 'frame';
   expr: string;
   addr: number;
   size: number;
+  scope?: { run: string; threadId: number; frameId: number; fn: string };
 }
 
 interface DataBp {
@@ -108,6 +112,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
   private unsubscribe: (() => void) | null = null;
   /** While a mode switch runs: the other watchpoints it moved, for the response. */
   private changeLog: { label: string; why: string }[] | null = null;
+  /** How frames that took data breakpoints with them ended ("first() returned (line 9)"), by run:frameId. */
+  private readonly endedFrames = new Map<string, string>();
 
   constructor() {
     super();
@@ -216,7 +222,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
     }
     this.watches = new WatchpointManager(machine, (info, why) => {
       this.changeLog?.push({ label: info.label, why });
-      this.watchChanged(info);
+      this.watchChanged(info, why);
     });
   }
 
@@ -279,6 +285,8 @@ export class HwbpDebugSession extends LoggingDebugSession {
   }
 
   private reapplyBreakpoints(): void {
+    // A local's frame did not survive the restart: its breakpoint ends, as when the frame returns.
+    for (const bp of this.dataBps.filter((b) => b.target.scope !== undefined)) this.dataEnded(bp, `Watchpoint on ${bp.target.expr} deleted: the program restarted`);
     const data = this.dataBps;
     this.dataBps = [];
     this.applyDataBreakpoints(data.map((bp) => ({ target: bp.target, access: bp.access, condition: bp.condition, hitCondition: bp.hitCondition, id: bp.id })));
@@ -881,7 +889,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
       }
       response.body = {
         dataId: encodeDataId(target),
-        description: `${target.expr} (${target.size} byte${target.size === 1 ? '' : 's'} at ${hex(target.addr)})`,
+        description: `${target.expr} (${target.size} byte${target.size === 1 ? '' : 's'} at ${hex(target.addr)}${target.scope === undefined ? '' : `, until ${target.scope.fn}() returns`})`,
         accessTypes,
         canPersist: target.k !== 'frame',
       };
@@ -918,14 +926,17 @@ export class HwbpDebugSession extends LoggingDebugSession {
     if (r.addr === null || r.size === null) throw new UserError(`${expr} is a value, not a place in memory: nothing to watch`);
     const size = bytes ?? r.size;
     if (size > 64) throw new UserError(`${expr} is ${size} bytes; a data breakpoint covers at most 64 (watch an element or pass bytes)`);
+    // Stack memory belongs to a frame, and its breakpoint ends with it.
+    const f = r.frame;
+    if (f !== null) return { k: 'frame', expr, addr: r.addr, size, scope: { run: m.runId, threadId: f.threadId, frameId: f.frameId, fn: f.fn } };
     // Persistable when the expression means the same without a frame (a global, or an element of one).
     let global: boolean;
     try {
       global = m.evaluate(expr, null).addr === r.addr;
     } catch {
-      global = false; // it names a local
+      global = false; // it names a local (a pointer, say): what it points at outlives the frame
     }
-    return { k: global ? 'global' : 'frame', expr, addr: r.addr, size };
+    return { k: global ? 'global' : 'addr', expr, addr: r.addr, size };
   }
 
   protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
@@ -956,8 +967,15 @@ export class HwbpDebugSession extends LoggingDebugSession {
     });
   }
 
-  /** A persisted global is looked up again by name: the program may have changed since. */
+  /** A persisted global is looked up again by name: the program may have changed since. A local's frame must still be there. */
   private reresolve(t: DataTarget): DataTarget {
+    const s = t.scope;
+    if (s !== undefined) {
+      const m = this.need();
+      if (s.run === m.runId && m.findFrame(s.threadId, s.frameId) !== null) return t;
+      const how = this.endedFrames.get(`${s.run}:${s.frameId}`) ?? (s.run === m.runId ? `${s.fn}() has returned` : `it was in an earlier run of the program`);
+      throw new UserError(`${t.expr} was a local of ${s.fn}() in a frame that no longer exists (${how}); set the data breakpoint again from a live frame`);
+    }
     if (t.k !== 'global') return t;
     const r = this.need().evaluate(t.expr, null);
     if (r.addr === null || r.size === null) throw new UserError(`${t.expr} is no longer a variable`);
@@ -979,7 +997,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
         continue;
       }
       const access = r.access as WatchAccess;
-      const key = `${r.target.addr}:${r.target.size}:${access}`;
+      const key = `${r.target.addr}:${r.target.size}:${access}${r.target.scope === undefined ? '' : `@${r.target.scope.frameId}`}`;
       const problem = this.checkConditions(r.condition, r.hitCondition)
         ?? (access === 'r' && this.machine!.config.arch === 'x86_64' ? 'x86 debug registers cannot trap on reads alone; use Break on Value Access (readWrite)' : null);
       if (problem !== null) {
@@ -1015,7 +1033,9 @@ export class HwbpDebugSession extends LoggingDebugSession {
   private placeData(bp: DataBp): void {
     if (this.watches === null) return;
     const mode = this.launchArgs?.watchpointMode ?? 'auto';
-    const info = this.watches.add({ label: bp.target.expr, addr: bp.target.addr, size: bp.target.size, access: bp.access, mode });
+    const s = bp.target.scope;
+    const scope = s === undefined ? undefined : { threadId: s.threadId, frameId: s.frameId, fn: s.fn };
+    const info = this.watches.add({ label: bp.target.expr, addr: bp.target.addr, size: bp.target.size, access: bp.access, mode, scope });
     bp.watchId = info.id;
   }
 
@@ -1029,8 +1049,18 @@ export class HwbpDebugSession extends LoggingDebugSession {
     return { id: bp.id, verified: bp.verified, message: bp.message, reason: bp.verified ? undefined : 'failed' };
   }
 
-  /** The watchpoint manager changed a watchpoint on its own (upgrade, downgrade): tell the client. */
-  private watchChanged(info: WatchpointInfo): void {
+  /** The watchpoint manager changed a watchpoint on its own (upgrade, downgrade, its frame ended): tell the client. */
+  private watchChanged(info: WatchpointInfo, why?: string): void {
+    if (why === 'deleted') {
+      const prefix = `Watchpoint on ${info.label} deleted: `;
+      const how = info.message.startsWith(prefix) ? info.message.slice(prefix.length) : info.message;
+      for (const bp of this.dataBps.filter((b) => b.watchId === info.id)) {
+        const s = bp.target.scope;
+        if (s !== undefined) this.endedFrames.set(`${s.run}:${s.frameId}`, how);
+        this.dataEnded(bp, `Watchpoint on ${bp.target.expr} deleted: ${how}`);
+      }
+      return;
+    }
     for (const bp of this.dataBps) {
       if (bp.watchId !== info.id) continue;
       this.refreshData(bp);
@@ -1040,6 +1070,20 @@ export class HwbpDebugSession extends LoggingDebugSession {
       if (bp.watchId !== info.id) continue;
       this.sendEvent(new BreakpointEvent('changed', { id: bp.id, verified: info.state === 'active', message: info.message } as DebugProtocol.Breakpoint));
     }
+  }
+
+  /**
+   * A data breakpoint whose frame ended: it leaves the session's list (a re-sent dataId comes back
+   * unverified, never re-armed on whatever lives at that address now), stays in the Breakpoints
+   * view unverified with the reason, and the debug console says it, as GDB does.
+   */
+  private dataEnded(bp: DataBp, message: string): void {
+    this.dataBps = this.dataBps.filter((b) => b !== bp);
+    bp.watchId = null;
+    bp.verified = false;
+    bp.message = message;
+    this.sendEvent(new BreakpointEvent('changed', this.dapData(bp) as DebugProtocol.Breakpoint));
+    this.sendEvent(new OutputEvent(`${message}\n`, 'console'));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1149,7 +1193,7 @@ function accessOf(t: string | undefined): WatchAccess | 'invalid' {
 const DATA_ID_PREFIX = 'hwbp:';
 
 function encodeDataId(t: DataTarget): string {
-  return DATA_ID_PREFIX + JSON.stringify({ k: t.k, expr: t.expr, addr: t.addr, size: t.size });
+  return DATA_ID_PREFIX + JSON.stringify({ k: t.k, expr: t.expr, addr: t.addr, size: t.size, scope: t.scope });
 }
 
 function decodeDataId(id: string): DataTarget {
@@ -1164,6 +1208,12 @@ function decodeDataId(id: string): DataTarget {
   if (typeof t !== 'object' || t === null || !['global', 'addr', 'frame'].includes(t.k) || typeof t.expr !== 'string'
     || !Number.isSafeInteger(t.addr) || !Number.isInteger(t.size) || t.size < 1 || t.size > 64) {
     throw new UserError(`malformed dataId '${id}'`);
+  }
+  // A local's dataId names its frame; without one it could only be armed on whatever is at that address now.
+  const s = t.scope;
+  if ((t.k === 'frame') !== (s !== undefined) || (s !== undefined && (typeof s !== 'object' || s === null || typeof s.run !== 'string'
+    || !Number.isSafeInteger(s.threadId) || !Number.isSafeInteger(s.frameId) || typeof s.fn !== 'string'))) {
+    throw new UserError(`malformed dataId '${id}': a local's dataId names its frame`);
   }
   return t;
 }

@@ -37,6 +37,18 @@ export interface WatchRequest {
   size: number;
   access: WatchAccess;
   mode: WatchMode;
+  /**
+   * A local's watchpoint ends with its frame, as GDB's does: when that frame returns (or its thread
+   * ends), the watchpoint is removed and reported to the change callback as 'deleted'.
+   */
+  scope?: WatchScope;
+}
+
+/** The frame a local lives in (Machine's FrameRef identity). */
+export interface WatchScope {
+  threadId: number;
+  frameId: number;
+  fn: string;
 }
 
 export interface WatchpointInfo {
@@ -97,7 +109,8 @@ interface Move {
   to: RunMode;
 }
 
-export type WatchpointChange = (info: WatchpointInfo, why: 'upgraded' | 'downgraded' | 'rejected' | 'accepted') => void;
+/** 'deleted': the frame of a scoped watchpoint ended, and the watchpoint with it (info.message says how). */
+export type WatchpointChange = (info: WatchpointInfo, why: 'upgraded' | 'downgraded' | 'rejected' | 'accepted' | 'deleted') => void;
 
 /** A first sentence longer than this no longer fits a line of VS Code's Breakpoints view. */
 export const SUMMARY_MAX = 80;
@@ -131,6 +144,11 @@ export class WatchpointManager {
     const arch = this.machine.config.arch;
     // An execute breakpoint takes one register at the statement's address (len 8 on x86, 4 on arm64).
     const pieces = request.access === 'x' ? [{ addr: request.addr, len: arch === 'x86_64' ? 8 : 4 }] : coverRange(request.addr, request.size, arch);
+    const scope = request.scope;
+    if (scope !== undefined && this.machine.findFrame(scope.threadId, scope.frameId) === null) {
+      throw new Error(`watch ${request.label}: the frame of ${scope.fn} it belongs to has already returned`);
+    }
+    if (scope !== undefined) this.machine.watchFrame(scope.frameId, true);
     const wp: Watchpoint = {
       id: this.nextId++, request: { ...request }, pieces, mode: null, summary: '', detail: '', installed: new Map(), hits: 0, lastHit: null,
       pastEnabled: 0, pastRunning: 0,
@@ -144,7 +162,21 @@ export class WatchpointManager {
     const wp = this.get(id);
     this.release(wp);
     this.watchpoints.delete(id);
+    if (wp.request.scope !== undefined) this.machine.watchFrame(wp.request.scope.frameId, false);
     this.upgradeWaiting();
+  }
+
+  /** A frame ended: every watchpoint scoped to it goes (registers released on every thread), and says so. */
+  private frameEnded(e: Extract<MachineEvent, { kind: 'return' }>): void {
+    const how = e.killed ? `${e.thread ? `thread ${e.fn}` : `${e.fn}()`} ended when main returned (line ${e.line})`
+      : e.thread ? `thread ${e.fn} ended (line ${e.line})` : `${e.fn}() returned (line ${e.line})`;
+    for (const wp of [...this.watchpoints.values()]) {
+      if (wp.request.scope?.frameId !== e.frameId) continue;
+      this.remove(wp.id);
+      wp.summary = `Watchpoint on ${wp.request.label} deleted: ${how}`;
+      wp.detail = '';
+      this.onChange(this.info(wp), 'deleted');
+    }
   }
 
   /**
@@ -487,6 +519,10 @@ export class WatchpointManager {
   private onMachineEvent(e: MachineEvent): void {
     if (e.kind === 'hit') {
       this.countHit(e.hit);
+      return;
+    }
+    if (e.kind === 'return') {
+      this.batch(() => this.frameEnded(e));
       return;
     }
     if (e.kind !== 'thread') return;

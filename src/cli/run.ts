@@ -35,9 +35,11 @@ export interface WatchSpec {
   expr: string;
   access: WatchAccess;
   mode: WatchMode;
+  /** FN::EXPR: a local of FN, watched in every call of FN until that call returns. */
+  fn?: string;
 }
 
-/** EXPR[:w|:rw|:r][:pinned|:flexible|:auto] */
+/** [FN::]EXPR[:w|:rw|:r][:pinned|:flexible|:auto] */
 export function parseWatchSpec(spec: string): WatchSpec {
   const parts = spec.split(':');
   let access: WatchAccess = 'w';
@@ -51,7 +53,10 @@ export function parseWatchSpec(spec: string): WatchSpec {
   }
   const expr = parts.join(':').trim();
   if (expr === '') throw new UsageError(`--watch ${spec}: give an expression to watch, e.g. --watch counter:rw:pinned`);
-  return { expr, access, mode };
+  const local = /^([A-Za-z_]\w*)\s*::\s*(.*)$/.exec(expr);
+  if (local !== null && local[2] === '') throw new UsageError(`--watch ${spec}: give a local of ${local[1]} after ::, e.g. --watch ${local[1]}::x`);
+  if (local === null && expr.includes('::')) throw new UsageError(`--watch ${spec}: write FN::EXPR with a function or thread name before ::`);
+  return local === null ? { expr, access, mode } : { expr: local[2], access, mode, fn: local[1] };
 }
 
 interface RunOptions {
@@ -75,7 +80,7 @@ function parseRunArgs(args: string[]): RunOptions {
     switch (a) {
       case '--watch': {
         const v = args[++i];
-        if (v === undefined) throw new UsageError('--watch needs EXPR[:w|:rw|:r][:pinned|:flexible|:auto]');
+        if (v === undefined) throw new UsageError('--watch needs [FN::]EXPR[:w|:rw|:r][:pinned|:flexible|:auto]');
         opts.watches.push(parseWatchSpec(v));
         break;
       }
@@ -135,14 +140,22 @@ export function runProgram(args: string[], out: Write, err: Write): number {
 
   const manager = new WatchpointManager(machine, (info, why) => {
     if (opts.json) json({ type: 'watchpoint-changed', why, watchpoint: info });
+    else if (why === 'deleted') out(`watch #${info.id}: ${info.message} after ${info.hits} hit${info.hits === 1 ? '' : 's'}`);
     else out(`watch #${info.id} ${info.label} ${why}: ${info.message}`);
   });
   for (const w of opts.watches) {
+    if (w.fn !== undefined) continue;
     let target;
     try {
       target = machine.evaluate(w.expr, null);
     } catch (e) {
       if (!(e instanceof RuntimeFault)) throw e;
+      const name = /^unknown name '(\w+)'$/.exec(e.message)?.[1];
+      const fns = name === undefined ? [] : machine.functionsWithLocal(name);
+      if (fns.length > 0) {
+        throw new UsageError(`--watch ${w.expr}: ${name} is not a global but a local of ${fns.join(', ')}, which lives only while a call runs; `
+          + `use --watch ${fns[0]}::${w.expr} to watch it in every call of ${fns[0]} (each watchpoint is deleted when its call returns)`);
+      }
       throw new UsageError(`--watch ${w.expr}: ${e.message}`);
     }
     if (target.addr === null || target.size === null) throw new UsageError(`--watch ${w.expr}: not a variable or element in memory (it is a ${target.type} value)`);
@@ -155,6 +168,7 @@ export function runProgram(args: string[], out: Write, err: Write): number {
     if (opts.json) json({ type: 'watch', watchpoint: info });
     else out(`watch #${info.id} ${w.expr} (${target.size} bytes at ${hex(target.addr)}, ${w.access}): ${info.message}`);
   }
+  watchLocals(machine, manager, opts.watches.filter((w) => w.fn !== undefined), opts.json, out);
 
   let last: KernelSnapshot | null = null;
   let lastTime = 0;
@@ -252,4 +266,41 @@ function printWatchpoints(list: WatchpointInfo[], asJson: boolean, out: Write): 
   out(fmt(header));
   for (const r of rows) out(fmt(r));
   for (const w of list) if (w.state === 'rejected') out(`  #${w.id}: ${w.message}`);
+}
+
+/**
+ * --watch FN::EXPR: a local lives only while its call runs, so each call of FN (already running, or
+ * entered later, on any thread) gets its own watchpoint on EXPR in that frame, and the watchpoint
+ * is deleted when the call returns (the manager reports it as 'deleted'), as GDB does.
+ */
+function watchLocals(machine: Machine, manager: WatchpointManager, specs: WatchSpec[], asJson: boolean, out: Write): void {
+  for (const w of specs) {
+    const problem = machine.localPlaceError(w.fn!, w.expr)
+      ?? (w.access === 'r' && machine.config.arch === 'x86_64' ? 'x86 debug registers cannot trap on reads alone; use rw (read or write)' : null);
+    if (problem !== null) throw new UsageError(`--watch ${w.fn}::${w.expr}: ${problem}`);
+  }
+  if (specs.length === 0) return;
+  const arm = (w: WatchSpec, threadId: number, frameId: number) => {
+    const frame = machine.findFrame(threadId, frameId)!;
+    const label = `${w.fn}::${w.expr}`;
+    try {
+      const r = machine.evaluate(w.expr, threadId, frame.index, true);
+      const info = manager.add({ label, addr: r.addr!, size: r.size!, access: w.access, mode: w.mode, scope: { threadId, frameId, fn: frame.fn } });
+      if (asJson) out(JSON.stringify({ type: 'watch', thread: machine.thread(threadId).name, watchpoint: info }));
+      else out(`watch #${info.id} ${label} (${r.size} bytes at ${hex(r.addr!)}, ${w.access}, thread ${machine.thread(threadId).name}): ${info.message}`);
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      if (asJson) out(JSON.stringify({ type: 'notice', text: `--watch ${label}: ${e.message}` }));
+      else out(`note: --watch ${label}: ${e.message}`);
+    }
+  };
+  machine.on((e) => {
+    if (e.kind === 'call') for (const w of specs) if (w.fn === e.fn) arm(w, e.threadId, e.frameId);
+  });
+  for (const fn of new Set(specs.map((w) => w.fn!))) machine.watchCalls(fn, true);
+  // Calls already running (a thread's body: main has started before anything runs).
+  for (const th of machine.threads) {
+    if (th.state === 'exited' || th.state === 'unstarted') continue;
+    for (const f of th.frames) for (const w of specs) if (w.fn === f.fn.lowered.name) arm(w, th.id, f.id);
+  }
 }

@@ -12,6 +12,8 @@ import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } 
 import { sizeOf, type IntType, type IrOp, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
 
 export interface Frame {
+  /** The frame's identity within its machine: a serial number, never reused (a recursive call or a later call at the same address is another frame). */
+  id: number;
   fn: CompiledFunction;
   pc: number;
   /** Lowest address of the frame on the stack; locals live at base + offset. */

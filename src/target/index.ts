@@ -9,7 +9,7 @@ import { Machine } from './machine';
 import { parse } from './parser';
 
 export { Machine, STACK_TOP, MAX_CALL_DEPTH } from './machine';
-export type { DataHit, EvaluateResult, FrameInfo, Location, MachineEvent, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
+export type { DataHit, EvaluateResult, FrameInfo, FrameRef, Location, MachineEvent, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
 export { formatDiagnostic } from './diagnostics';
 export type { Diagnostic, Span } from './diagnostics';
 export { RuntimeFault };

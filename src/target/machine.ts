@@ -17,7 +17,7 @@ import { lowerExpression, type LoweredProgram, type MachineConfig, type OtherUse
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
 import { parseExpression } from './parser';
 import { formatDiagnostic, type Diagnostic } from './diagnostics';
-import { sizeOf, typeToString, type StatementInfo, type Type, type ValueType } from './types';
+import { sizeOf, typeToString, type Place, type StatementInfo, type TExpr, type Type, type ValueType } from './types';
 
 /** Stacks sit below this address, one region per thread. */
 export const STACK_TOP = 0x7ffe_0000_0000;
@@ -96,7 +96,28 @@ export type MachineEvent =
   /** A program access matched registers (emitted for every such access, stopping or not). */
   | { kind: 'hit'; threadId: number; hit: HitInfo }
   | { kind: 'thread'; threadId: number; name: string; state: 'started' | 'exited'; pid: number }
-  | { kind: 'notice'; text: string };
+  | { kind: 'notice'; text: string }
+  /**
+   * A frame that was entered, for functions passed to watchCalls() only (after its parameters are
+   * stored; a thread's body after its 'started' event).
+   */
+  | { kind: 'call'; threadId: number; frameId: number; fn: string }
+  /**
+   * A frame passed to watchFrame() ended: its function returned (a thread's body returning ends the
+   * thread), or its thread was ended because main returned (`killed`). `line` is where it stood:
+   * the return statement, or the closing brace it fell off.
+   */
+  | { kind: 'return'; threadId: number; frameId: number; fn: string; thread: boolean; line: number; killed: boolean };
+
+/** A live frame, by identity: what a local's watchpoint is scoped to. */
+export interface FrameRef {
+  threadId: number;
+  /** The frame's serial number in its machine (Frame.id). */
+  frameId: number;
+  fn: string;
+  /** 0 = innermost, as frames() numbers them. */
+  index: number;
+}
 
 export interface ThreadInfo {
   id: number;
@@ -109,6 +130,8 @@ export interface ThreadInfo {
 
 export interface FrameInfo {
   index: number;
+  /** The frame's identity (never reused): see FrameRef. */
+  id: number;
   fn: string;
   location: Location;
   base: number;
@@ -130,6 +153,8 @@ export interface EvaluateResult {
   /** Address and size when the expression names a place in memory. */
   addr: number | null;
   size: number | null;
+  /** The live frame whose stack memory holds the place (a local, or what a pointer into a stack points at); null for globals. */
+  frame: FrameRef | null;
 }
 
 interface CpuRun {
@@ -137,6 +162,13 @@ interface CpuRun {
   current: ThreadRecord | null;
   queue: ThreadRecord[];
   sliceLeft: number;
+}
+
+/** Count one more (or one fewer) interest in a key; the key goes when nobody is left. */
+function count<K>(map: Map<K, number>, key: K, on: boolean): void {
+  const n = (map.get(key) ?? 0) + (on ? 1 : -1);
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
 }
 
 /** A small deterministic generator (mulberry32). */
@@ -176,6 +208,12 @@ export class Machine implements Port {
   private pendingHits: DataHit[] = [];
   private stepping: { thread: ThreadRecord; kind: 'into' | 'over' | 'out'; depth: number; armed: boolean } | null = null;
   private pauseRequested = false;
+  /** Frame serial numbers; `runId` tells this machine's frames from another run's (a restart's, another adapter's). */
+  private nextFrameId = 1;
+  readonly runId = Math.floor(Math.random() * 0x1_0000_0000).toString(16);
+  /** Frames (by id) whose end is reported, with how many asked; functions whose calls are reported. */
+  private readonly watchedFrames = new Map<number, number>();
+  private readonly watchedCalls = new Map<string, number>();
   /** Data accesses made by the program (not by the debugger), for statistics. */
   memoryAccesses = 0;
   /** Cycle count, and where in the current cycle the next CPU slot is. */
@@ -259,6 +297,16 @@ export class Machine implements Port {
   setStopping(eventId: number, stops: boolean, range: { lo: number; hi: number } | null = null): void {
     if (stops) this.stopping.set(eventId, range);
     else this.stopping.delete(eventId);
+  }
+
+  /** Report the end of this frame with a 'return' event (counted: call once per interest, and again with false to drop it). */
+  watchFrame(frameId: number, on: boolean): void {
+    count(this.watchedFrames, frameId, on);
+  }
+
+  /** Report every new frame of this function (or thread body) with a 'call' event (counted, as watchFrame). */
+  watchCalls(fn: string, on: boolean): void {
+    count(this.watchedCalls, fn, on);
   }
 
   /** Software breakpoints: the code addresses of statements (unlimited, no register needed). */
@@ -444,6 +492,7 @@ export class Machine implements Port {
     this.pushFrame(th, th.entry, [], -1);
     // The debugger hears of the thread before it runs, as with PTRACE_EVENT_CLONE.
     this.emit({ kind: 'thread', threadId: th.id, name: th.name, state: 'started', pid: th.task.pid });
+    if (this.watchedCalls.size !== 0) this.called(th);
     for (const user of this.program.users) if (user.thread === th.name) this.openUser(user, th);
     this.place(th);
   }
@@ -523,6 +572,9 @@ export class Machine implements Port {
           if (i >= 0) c.queue.splice(i, 1);
         }
         other.state = 'exited';
+        if (this.watchedFrames.size !== 0) {
+          for (let i = other.frames.length - 1; i >= 0; i--) this.frameEnded(other, other.frames[i], this.location(other, i).line, true);
+        }
         this.emit({ kind: 'thread', threadId: other.id, name: other.name, state: 'exited', pid: other.task!.pid });
         this.kernel.exitTask(other.task!);
       }
@@ -589,7 +641,27 @@ export class Machine implements Port {
     const t = th as ThreadRecord;
     t.frames[t.frames.length - 1].pc = returnTo;
     this.pushFrame(t, fn, args, dest);
+    if (this.watchedCalls.size !== 0) this.called(t);
     return CALLED;
+  }
+
+  private called(th: ThreadRecord): void {
+    const f = th.frames[th.frames.length - 1];
+    if (this.watchedCalls.has(f.fn.lowered.name)) this.emit({ kind: 'call', threadId: th.id, frameId: f.id, fn: f.fn.lowered.name });
+  }
+
+  /**
+   * A watched frame is gone: tell the listeners, then forget the accesses its last instruction made
+   * to its own memory (a `return x` reading x): the trap would be delivered after the frame is gone,
+   * and a watchpoint that ended with the frame must not be reported against it.
+   */
+  private frameEnded(th: ThreadRecord, frame: Frame, line: number, killed: boolean): void {
+    if (!this.watchedFrames.has(frame.id)) return;
+    this.watchedFrames.delete(frame.id);
+    this.emit({ kind: 'return', threadId: th.id, frameId: frame.id, fn: frame.fn.lowered.name, thread: frame.fn.lowered.kind === 'thread', line, killed });
+    const lo = frame.base;
+    const hi = frame.base + frame.fn.frameBytes;
+    if (this.pendingHits.length > 0) this.pendingHits = this.pendingHits.filter((h) => !(h.hit.addr < hi && h.hit.addr + h.hit.size > lo));
   }
 
   private pushFrame(th: ThreadRecord, fn: CompiledFunction, args: Value[], dest: number): void {
@@ -601,7 +673,7 @@ export class Machine implements Port {
     // Fresh frames start zeroed, so a run never depends on what an earlier call left behind.
     th.stack.bytes.fill(0, base - th.stack.base, th.sp - th.stack.base);
     th.sp = base;
-    const frame: Frame = { fn, pc: 0, base, temps: new Array<Value>(fn.lowered.temps).fill(0), dest };
+    const frame: Frame = { id: this.nextFrameId++, fn, pc: 0, base, temps: new Array<Value>(fn.lowered.temps).fill(0), dest };
     th.frames.push(frame);
     const stores = this.paramStores.get(fn);
     if (stores !== undefined) for (let i = 0; i < args.length; i++) stores[i](th, args[i]);
@@ -611,6 +683,8 @@ export class Machine implements Port {
     const t = th as ThreadRecord;
     const frame = t.frames.pop()!;
     t.sp = frame.base + frame.fn.frameBytes;
+    // frame.pc is still the return's own micro-operation: its statement is the line it returned from.
+    if (this.watchedFrames.size !== 0) this.frameEnded(t, frame, frame.fn.lowered.statements[frame.fn.code[frame.pc].stmt].span.line, false);
     if (t.frames.length === 0) return EXITED;
     if (frame.dest >= 0 && value !== null) t.frames[t.frames.length - 1].temps[frame.dest] = value;
     return CALLED;
@@ -694,9 +768,57 @@ export class Machine implements Port {
     const th = this.thread(threadId);
     const out: FrameInfo[] = [];
     for (let i = th.frames.length - 1; i >= 0; i--) {
-      out.push({ index: th.frames.length - 1 - i, fn: th.frames[i].fn.lowered.name, location: this.location(th, i), base: th.frames[i].base });
+      out.push({ index: th.frames.length - 1 - i, id: th.frames[i].id, fn: th.frames[i].fn.lowered.name, location: this.location(th, i), base: th.frames[i].base });
     }
     return out;
+  }
+
+  /** The live frame with this identity, or null once it has returned (or if the thread never had it). */
+  findFrame(threadId: number, frameId: number): FrameRef | null {
+    const th = this.threads.find((t) => t.id === threadId);
+    if (th === undefined || th.state === 'exited') return null;
+    const i = th.frames.findIndex((f) => f.id === frameId);
+    return i < 0 ? null : { threadId, frameId, fn: th.frames[i].fn.lowered.name, index: th.frames.length - 1 - i };
+  }
+
+  /** The live frame whose stack memory holds [addr, addr + size), of any thread, or null (globals, memory below every frame). */
+  frameHolding(addr: number, size: number): FrameRef | null {
+    for (const th of this.threads) {
+      if (th.state === 'exited' || th.state === 'unstarted' || addr < th.stack.base || addr >= th.stack.end) continue;
+      for (let i = th.frames.length - 1; i >= 0; i--) {
+        const f = th.frames[i];
+        if (addr >= f.base && addr + size <= f.base + f.fn.frameBytes) return { threadId: th.id, frameId: f.id, fn: f.fn.lowered.name, index: th.frames.length - 1 - i };
+      }
+    }
+    return null;
+  }
+
+  /** Functions and thread bodies that have a local or parameter of this name. */
+  functionsWithLocal(name: string): string[] {
+    const out = new Set<string>();
+    for (const f of this.functions.values()) if (f.lowered.locals.some((l) => l.name === name)) out.add(f.lowered.name);
+    return [...out];
+  }
+
+  /**
+   * Null if `text`, read in function (or thread) `fn` with all its locals in scope, names a local or
+   * parameter of fn or an element of one; else the reason.
+   */
+  localPlaceError(fn: string, text: string): string | null {
+    const f = this.functions.get(`fn:${fn}`) ?? this.functions.get(`thread:${fn}`);
+    if (f === undefined) return `no function or thread named '${fn}'`;
+    const diagnostics: Diagnostic[] = [];
+    const ast = parseExpression(text, diagnostics);
+    if (ast === null || diagnostics.length > 0) return diagnostics.map((d) => d.message).join('; ') || 'cannot parse the expression';
+    const lowered = lowerExpression(this.program, ast, f.lowered.locals, diagnostics);
+    if (lowered === null) return diagnostics.map((d) => d.message).join('; ');
+    // An element of an array place (not of a pointer: p[i] indexes an expression) belongs to that place.
+    let place: Place | TExpr | null = lowered.place;
+    while (place !== null && place.k === 'elem') place = place.base;
+    if (place === null || place.k !== 'local') return `${text} is not a local or parameter of ${fn} (nor an element of one)`;
+    const size = sizeOf(lowered.place!.type);
+    if (size > 64) return `${text} is ${size} bytes; a watchpoint covers at most 64 (watch an element)`;
+    return null;
   }
 
   private frameAt(threadId: number, frameIndex: number): { th: ThreadRecord; f: Frame; stmt: number } {
@@ -737,12 +859,12 @@ export class Machine implements Port {
     return formatValue(readerFor(type)(seg.view, addr - seg.base), type);
   }
 
-  private compileForDebugger(text: string, threadId: number | null, frameIndex: number) {
+  private compileForDebugger(text: string, threadId: number | null, frameIndex: number, wholeFunction = false) {
     const diagnostics: Diagnostic[] = [];
     const ast = parseExpression(text, diagnostics);
     if (ast === null || diagnostics.length > 0) throw new RuntimeFault(diagnostics.map((d) => formatDiagnostic(d).replace(/^<expression>:\d+:/, 'col ')).join('; ') || 'cannot parse the expression');
     const scope = threadId === null ? null : this.frameAt(threadId, frameIndex);
-    const locals = scope === null ? [] : scope.f.fn.lowered.locals.filter((l) => l.isParam || (l.scopeStart <= scope.stmt && scope.stmt < l.scopeEnd));
+    const locals = scope === null ? [] : scope.f.fn.lowered.locals.filter((l) => wholeFunction || l.isParam || (l.scopeStart <= scope.stmt && scope.stmt < l.scopeEnd));
     const lowered = lowerExpression(this.program, ast, locals, diagnostics);
     if (lowered === null) throw new RuntimeFault(diagnostics.map((d) => d.message).join('; '));
     const debuggerPort: Port = { ...this.portFunctions(), memory: this.memory, access: null };
@@ -753,21 +875,25 @@ export class Machine implements Port {
     return { lowered, gen, fake };
   }
 
-  /** Evaluate an expression as the debugger does: in a frame's scope, reading memory without triggering watchpoints. */
-  evaluate(text: string, threadId: number | null, frameIndex = 0): EvaluateResult {
-    const { lowered, gen, fake } = this.compileForDebugger(text, threadId, frameIndex);
+  /**
+   * Evaluate an expression as the debugger does: in a frame's scope, reading memory without
+   * triggering watchpoints. With `wholeFunction`, every local of the frame's function is in scope,
+   * wherever the frame stands (its locals have their slots from the call on).
+   */
+  evaluate(text: string, threadId: number | null, frameIndex = 0, wholeFunction = false): EvaluateResult {
+    const { lowered, gen, fake } = this.compileForDebugger(text, threadId, frameIndex, wholeFunction);
     if (lowered.place !== null && lowered.place.type.k !== 'array') {
       const addr = gen.address(lowered.place)(fake);
       const type = lowered.place.type as ValueType;
-      return { value: this.readValue(addr, type), type: typeToString(type), addr, size: sizeOf(type) };
+      return { value: this.readValue(addr, type), type: typeToString(type), addr, size: sizeOf(type), frame: this.frameHolding(addr, sizeOf(type)) };
     }
     if (lowered.place !== null) {
       const addr = gen.address(lowered.place)(fake);
       const v = this.describeVariable(text, lowered.place.type, addr);
-      return { value: v.value, type: v.type, addr, size: v.size };
+      return { value: v.value, type: v.type, addr, size: v.size, frame: this.frameHolding(addr, v.size) };
     }
     const value = gen.expr(lowered.expr)(fake);
-    return { value: formatValue(value, lowered.expr.type), type: typeToString(lowered.expr.type), addr: null, size: null };
+    return { value: formatValue(value, lowered.expr.type), type: typeToString(lowered.expr.type), addr: null, size: null, frame: null };
   }
 
   /** The variable an expression names (arrays with their elements), or null if it names no place. */

@@ -106,6 +106,103 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.match(ev.body.description!, /local read \(2\)/, 'readWrite: the read in local = local + 1 comes first');
   });
 
+  describe('a local\'s data breakpoint ends with its frame', () => {
+    const FRAMES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'frames.hwsim');
+
+    /** Record breakpoint events, console lines and stops from now on. */
+    function record(client: DebugClient) {
+      const seen = { breakpoints: [] as DebugProtocol.BreakpointEvent[], console: [] as string[], stops: [] as Stopped[] };
+      client.on('breakpoint', (e: DebugProtocol.BreakpointEvent) => seen.breakpoints.push(e));
+      client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'console') seen.console.push(e.body.output); });
+      client.on('stopped', (e: Stopped) => seen.stops.push(e));
+      return seen;
+    }
+
+    it('first() returns: deleted, unverified with the reason, said in the console; second()\'s y at the same address never hits', async () => {
+      dc = await session({ program: FRAMES });
+      await dc.setBreakpointsRequest({ source: { path: FRAMES }, breakpoints: [{ line: 7 }] });
+      await resume(dc);
+      const f = await top(dc, 1);
+      assert.deepEqual([f.name, f.line], ['first', 7]);
+      const locals = (await dc.scopesRequest({ frameId: f.id })).body.scopes[0].variablesReference;
+      const info = await dc.dataBreakpointInfoRequest({ variablesReference: locals, name: 'x' });
+      assert.equal(info.body.canPersist, false);
+      assert.match(info.body.description, /^x \(4 bytes at 0x7ffd[0-9a-f]+, until first\(\) returns\)$/);
+      // Stop in second() before y = 7, after `var y: u32 = 0` wrote the address x had.
+      await dc.setBreakpointsRequest({ source: { path: FRAMES }, breakpoints: [{ line: 13 }] });
+      const [bp] = await watch(dc, [{ dataId: info.body.dataId!, accessType: 'write' }]);
+      assert.equal(bp.verified, true);
+      let ev = await resume(dc);
+      assert.deepEqual([ev.body.reason, ev.body.hitBreakpointIds, ev.body.description], ['data breakpoint', [bp.id], 'Hardware watchpoint DR0 (cpu0): x written 0 → 7']);
+      const seen = record(dc);
+      ev = await resume(dc);
+      assert.deepEqual([ev.body.reason, (await top(dc, 1)).name, (await top(dc, 1)).line], ['breakpoint', 'second', 13], 'no hit on y');
+      const deleted = 'Watchpoint on x deleted: first() returned (line 8)';
+      assert.deepEqual(seen.breakpoints.map((e) => [e.body.reason, e.body.breakpoint.id, e.body.breakpoint.verified, e.body.breakpoint.message]), [['changed', bp.id, false, deleted]]);
+      assert.deepEqual(seen.console, [deleted + '\n']);
+      const y = (await dc.evaluateRequest({ expression: '&y', frameId: (await top(dc, 1)).id })).body.result;
+      assert.equal(y, info.body.description.match(/at (0x[0-9a-f]+)/)![1], 'y lives where x did');
+      // VS Code re-sends the whole list: the dead frame's dataId is not re-armed on y.
+      const [again] = await watch(dc, [{ dataId: info.body.dataId!, accessType: 'write' }]);
+      assert.deepEqual([again.verified, again.reason], [false, 'failed']);
+      assert.equal(again.message, 'x was a local of first() in a frame that no longer exists (first() returned (line 8)); set the data breakpoint again from a live frame');
+      const state = (await dc.customRequest('hwbp.state')).body;
+      assert.deepEqual([state.watchpoints, state.kernel.events.filter((e: { owner: string }) => /watch/.test(e.owner))], [[], []], 'no register held');
+      await dc.setBreakpointsRequest({ source: { path: FRAMES }, breakpoints: [] });
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent('terminated')]);
+      assert.equal(seen.stops.length, 1, 'only the breakpoint in second() stopped');
+    });
+
+    it('recursion: the inner call\'s v never hits the outer call\'s watchpoint, which ends when the outer call returns', async () => {
+      dc = await session({ program: FRAMES });
+      await dc.setBreakpointsRequest({ source: { path: FRAMES }, breakpoints: [{ line: 19, condition: 'n == 1' }] });
+      await resume(dc);
+      const f = await top(dc, 1);
+      // From the Watch view: an expression evaluated in a frame.
+      const info = await dc.dataBreakpointInfoRequest({ name: 'v', frameId: f.id });
+      assert.match(info.body.description, /until rec\(\) returns/);
+      await dc.setBreakpointsRequest({ source: { path: FRAMES }, breakpoints: [] });
+      const [bp] = await watch(dc, [{ dataId: info.body.dataId! }]);
+      const seen = record(dc);
+      for (const [line, change] of [[20, '2 → 4'], [22, '4 → 8']] as const) {
+        const ev = await resume(dc);
+        assert.deepEqual([ev.body.hitBreakpointIds, ev.body.description], [[bp.id], `Hardware watchpoint DR0 (cpu0): v written ${change}`]);
+        const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+        assert.deepEqual(frames.map((x) => [x.name, x.line]), [['rec', line], ['main', 29]], 'the outer call, not the inner one');
+      }
+      // The outer call returns; then rec(0) puts its v at the same address.
+      await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent('terminated')]);
+      const deleted = 'Watchpoint on v deleted: rec() returned (line 23)';
+      assert.deepEqual(seen.breakpoints.map((e) => [e.body.reason, e.body.breakpoint.id, e.body.breakpoint.verified, e.body.breakpoint.message]), [['changed', bp.id, false, deleted]]);
+      assert.deepEqual(seen.console, [deleted + '\n']);
+      assert.equal(seen.stops.length, 2, 'no hit after the frame returned');
+    });
+
+    it('a forged or stale frame dataId is refused, and restart ends a local\'s breakpoint', async () => {
+      dc = await session({ program: FRAMES });
+      await dc.setBreakpointsRequest({ source: { path: FRAMES }, breakpoints: [{ line: 7 }] });
+      await resume(dc);
+      const id = await dataId(dc, { name: 'x', frameId: (await top(dc, 1)).id });
+      const { scope, ...unscoped } = JSON.parse(id.slice('hwbp:'.length));
+      const bad = await watch(dc, [
+        { dataId: 'hwbp:' + JSON.stringify(unscoped) },
+        { dataId: 'hwbp:' + JSON.stringify({ ...unscoped, scope: { ...scope, frameId: scope.frameId + 1000 } }) },
+        { dataId: 'hwbp:' + JSON.stringify({ ...unscoped, scope: { ...scope, run: 'elsewhere' } }) },
+      ]);
+      assert.deepEqual(bad.map((b) => b.verified), [false, false, false]);
+      assert.match(bad[0].message!, /malformed dataId .*a local's dataId names its frame/);
+      assert.match(bad[1].message!, /x was a local of first\(\) in a frame that no longer exists \(first\(\) has returned\)/);
+      assert.match(bad[2].message!, /\(it was in an earlier run of the program\)/);
+      const [bp] = await watch(dc, [{ dataId: id }]);
+      assert.equal(bp.verified, true);
+      const seen = record(dc);
+      await Promise.all([dc.customRequest('restart'), dc.waitForEvent('stopped')]);
+      assert.deepEqual(seen.breakpoints.map((e) => [e.body.breakpoint.id, e.body.breakpoint.verified, e.body.breakpoint.message]), [[bp.id, false, 'Watchpoint on x deleted: the program restarted']]);
+      const [again] = await watch(dc, [{ dataId: id }]);
+      assert.match(again.message!, /\(it was in an earlier run of the program\)/);
+    });
+  });
+
   it('the fifth pinned watchpoint on x86 is unverified and says why', async () => {
     dc = await session({ watchpointMode: 'pinned' });
     const ids = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((name) => dataId(dc, { name })));

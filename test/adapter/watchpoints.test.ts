@@ -208,4 +208,39 @@ thread main { big[0] = 1 }`);
     assert.throws(() => wm.add({ label: 'x', addr: 0x601000, size: 65, access: 'w', mode: 'auto' }), /1 to 64 bytes/);
     assert.equal(m.kernel.isUsed(), false);
   });
+
+  it('a watchpoint scoped to a frame is deleted when the frame returns, and the return\'s own read of it is not reported', () => {
+    const m = load(`
+machine x86_64 cpus=1
+fn f(): u32 {
+  var x: u32 = 0
+  x = 7
+  return x
+}
+fn g(): u32 {
+  var y: u32 = 1
+  y = y + 1
+  return y
+}
+thread main {
+  var r: u32 = f()
+  r = r + g()
+}`);
+    const changes: [string, string, number][] = [];
+    const wm = new WatchpointManager(m, (info, why) => changes.push([why, info.message, info.hits]));
+    m.setSoftwareBreakpoints([m.allStatements().find((s) => s.span.line === 5)!.codeAddr]);
+    assert.equal(runToStop(m).stop.reason, 'breakpoint');
+    m.setSoftwareBreakpoints([]);
+    const x = m.evaluate('x', 1, 0);
+    assert.throws(() => wm.add({ label: 'x', addr: x.addr!, size: 4, access: 'rw', mode: 'auto', scope: { threadId: 1, frameId: 999, fn: 'f' } }), /the frame of f it belongs to has already returned/);
+    const w = wm.add({ label: 'x', addr: x.addr!, size: 4, access: 'rw', mode: 'auto', scope: { threadId: 1, frameId: x.frame!.frameId, fn: 'f' } });
+    const first = runToStop(m).stop;
+    assert.deepEqual([first.reason, first.location?.line, first.hits[0].kind, first.hits[0].newValue], ['data', 5, 'write', '7']);
+    // `return x` reads x in the instruction that ends the frame; g's y then lives at x's address.
+    const rest = runToStop(m).stop;
+    assert.equal(rest.reason, 'exited', `${rest.reason} at line ${rest.location?.line}`);
+    assert.deepEqual(changes, [['deleted', 'Watchpoint on x deleted: f() returned (line 6)', 2]]);
+    assert.deepEqual([wm.list(), wm.find(w.id)], [[], undefined]);
+    assert.ok(m.kernel.snapshot().events.every((e) => e.state === 'off'), 'every register released');
+  });
 });

@@ -110,6 +110,45 @@ thread helper { repeat 300 { v7 = v7 + 0 } }
     }
   });
 
+  it('--watch FN::EXPR watches a local in every call of FN and deletes each watchpoint when its call returns', () => {
+    const r = hwbp('run', 'test/fixtures/frames.hwsim', '--watch', 'first::x');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.split('\n').filter((l) => /watch #/.test(l));
+    assert.equal(lines.length, 4, r.out);
+    assert.match(lines[0], /^watch #1 first::x \(4 bytes at 0x7ffd[0-9a-f]+, w, thread main\): pinned/);
+    assert.match(lines[1], /watch #1 first::x: thread main cpu0 DR0 line 6 `var x: u32 = 0`: 0 → 0/);
+    assert.match(lines[2], /watch #1 first::x: thread main cpu0 DR0 line 7 `x = 7`: 0 → 7/);
+    assert.equal(lines[3], 'watch #1: Watchpoint on first::x deleted: first() returned (line 8) after 2 hits', "second()'s y, at the same address, is not reported");
+    // Recursion: each call has its own watchpoint; the inner one ends first.
+    const rec = hwbp('run', 'test/fixtures/frames.hwsim', '--watch', 'rec::v', '--json');
+    assert.equal(rec.code, 0, rec.err);
+    const events = rec.out.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => ['watch', 'hit', 'watchpoint-changed'].includes(e.type));
+    assert.deepEqual(events.map((e) => e.type === 'hit' ? `hit #${e.watchpoint} line ${e.line} ${e.old}→${e.new}` : e.type === 'watch' ? `watch #${e.watchpoint.id}` : `${e.why} #${e.watchpoint.id}: ${e.watchpoint.message}`), [
+      'watch #1', 'hit #1 line 18 0→2',
+      'watch #2', 'hit #2 line 18 0→1', 'hit #2 line 22 1→2', 'deleted #2: Watchpoint on rec::v deleted: rec() returned (line 23)',
+      'hit #1 line 20 2→4', 'hit #1 line 22 4→8', 'deleted #1: Watchpoint on rec::v deleted: rec() returned (line 23)',
+      'watch #3', 'hit #3 line 18 0→1', 'hit #3 line 22 1→2', 'deleted #3: Watchpoint on rec::v deleted: rec() returned (line 23)',
+    ]);
+  });
+
+  it('--watch on a local without its function says how to watch it; bad FN::EXPR is refused clearly', () => {
+    const cases: [string, RegExp][] = [
+      ['x', /--watch x: x is not a global but a local of first, which lives only while a call runs; use --watch first::x to watch it in every call of first/],
+      ['first::total', /--watch first::total: total is not a local or parameter of first/],
+      ['nofn::x', /--watch nofn::x: no function or thread named 'nofn'/],
+      ['first::nope', /--watch first::nope: unknown name 'nope'/],
+      ['first::x:r', /--watch first::x: x86 debug registers cannot trap on reads alone/],
+      ['first::', /--watch first::: give a local of first after ::/],
+      ['::x', /--watch ::x: write FN::EXPR with a function or thread name before ::/],
+    ];
+    for (const [spec, expected] of cases) {
+      const r = hwbp('run', 'test/fixtures/frames.hwsim', '--watch', spec);
+      assert.equal(r.code, 2, `${spec}: ${r.err}`);
+      assert.match(r.err, expected);
+      assert.doesNotMatch(r.out, /total = /, 'nothing ran');
+    }
+  });
+
   it('stops a program that runs too long, with a message', () => {
     const file = tempProgram('thread main {\n  while 1 {\n    yield\n  }\n}\n');
     const r = hwbp('run', file, '--max-steps', '5000');

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import type { Machine, MachineEvent } from '../../src/target';
 import { load, outputOf, runToStop } from '../support/hwsim';
 
 const RACE = readFileSync('examples/race.hwsim', 'utf8');
@@ -228,12 +229,89 @@ thread main {
 }`);
       for (let i = 0; i < 2; i++) { m.step(1, 'into'); m.run(1000); }
       assert.deepEqual([m.frames(1)[0].fn, m.frames(1)[0].location.line], ['f', 5]);
-      assert.deepEqual(m.evaluate('k * 2 + arr[3]', 1, 0), { value: '44', type: 'u32', addr: null, size: null });
+      assert.deepEqual(m.evaluate('k * 2 + arr[3]', 1, 0), { value: '44', type: 'u32', addr: null, size: null, frame: null });
       assert.equal(m.evaluate('*p', 1, 0).value, '30');
       assert.equal(m.evaluate('arr[1]', 1, 0).addr, m.evaluate('arr', 1, 0).addr! + 2);
       assert.throws(() => m.evaluate('nope + 1', 1, 0), /unknown name 'nope'/);
       assert.throws(() => m.evaluate('f(1)', 1, 0), /does not call functions/);
       assert.throws(() => m.evaluate('1 +', 1, 0), /expected an expression/);
+    });
+  });
+
+  describe('frames: identities, and the end of a watched frame', () => {
+    const FRAMES = readFileSync('test/fixtures/frames.hwsim', 'utf8');
+    type Ret = Extract<MachineEvent, { kind: 'return' }>;
+
+    /** Run to the next stop at a line (a software breakpoint on its statement). */
+    function runTo(m: Machine, line: number): void {
+      m.setSoftwareBreakpoints([m.allStatements().find((s) => s.span.line === line)!.codeAddr]);
+      assert.equal(runToStop(m).stop.reason, 'breakpoint');
+      m.setSoftwareBreakpoints([]);
+    }
+
+    it('reports the end of a watched frame only, with its identity, function and line; a later call at the same address is another frame', () => {
+      const m = load(FRAMES);
+      const ends: Ret[] = [];
+      m.on((e) => { if (e.kind === 'return') ends.push(e); });
+      runTo(m, 7);
+      const first = m.frames(1)[0];
+      const x = m.evaluate('x', 1, 0);
+      assert.deepEqual(x.frame, { threadId: 1, frameId: first.id, fn: 'first', index: 0 });
+      assert.equal(m.evaluate('total', 1, 0).frame, null, 'a global belongs to no frame');
+      assert.deepEqual(m.findFrame(1, first.id), { threadId: 1, frameId: first.id, fn: 'first', index: 0 });
+      m.watchFrame(first.id, true);
+      runTo(m, 13);
+      assert.deepEqual(ends, [{ kind: 'return', threadId: 1, frameId: first.id, fn: 'first', thread: false, line: 8, killed: false }]);
+      assert.equal(m.findFrame(1, first.id), null, 'gone');
+      const second = m.frames(1)[0];
+      assert.equal(m.evaluate('y', 1, 0).addr, x.addr, 'y lives where x did');
+      assert.notEqual(second.id, first.id, 'but in another frame');
+      assert.deepEqual(m.evaluate('y', 1, 0).frame?.frameId, second.id);
+      runToStop(m);
+      assert.equal(ends.length, 1, 'unwatched frames end silently');
+    });
+
+    it('a recursive call is another frame; calls are reported for watched functions; counted interest', () => {
+      const m = load(FRAMES);
+      const calls: number[] = [];
+      const ends: Ret[] = [];
+      m.on((e) => {
+        if (e.kind === 'call') {
+          calls.push(e.frameId);
+          m.watchFrame(e.frameId, true);
+          m.watchFrame(e.frameId, true);
+          m.watchFrame(e.frameId, false); // still watched once
+        }
+        if (e.kind === 'return') ends.push(e);
+      });
+      m.watchCalls('rec', true);
+      const { stop } = runToStop(m);
+      assert.equal(stop.reason, 'exited');
+      assert.equal(calls.length, 3, 'rec(1), rec(0) inside it, then rec(0)');
+      assert.equal(new Set(calls).size, 3);
+      assert.deepEqual(ends.map((e) => [e.fn, e.line, calls.indexOf(e.frameId)]), [['rec', 23, 1], ['rec', 23, 0], ['rec', 23, 2]], 'inner first');
+    });
+
+    it('a thread\'s body ends with its thread; a thread ended by main\'s return is reported as killed', () => {
+      const m = load(`
+machine x86_64 cpus=2
+thread main {
+  var a: u32 = 1
+  spawn spin
+  sleep 50
+}
+thread spin {
+  var s: u32 = 0
+  while 1 { s = s + 1 }
+}`);
+      const ends: Ret[] = [];
+      m.on((e) => {
+        if (e.kind === 'return') ends.push(e);
+        if (e.kind === 'thread' && e.state === 'started' && e.name === 'spin') m.watchFrame(m.frames(e.threadId)[0].id, true);
+      });
+      m.watchFrame(m.frames(1)[0].id, true);
+      assert.equal(runToStop(m).stop.reason, 'exited');
+      assert.deepEqual(ends.map((e) => [e.fn, e.thread, e.killed, e.line]), [['main', true, false, 7], ['spin', true, true, 10]]);
     });
   });
 });

@@ -115,7 +115,7 @@ thread helper { repeat 300 { v7 = v7 + 0 } }
     assert.equal(r.code, 0, r.err);
     const lines = r.out.split('\n').filter((l) => /watch #/.test(l));
     assert.equal(lines.length, 4, r.out);
-    assert.match(lines[0], /^watch #1 first::x \(4 bytes at 0x7ffd[0-9a-f]+, w, thread main\): pinned/);
+    assert.match(lines[0], /^watch #1 first::x \(4 bytes at 0x7ffd[0-9a-f]+, w, thread main\): Pinned/);
     assert.match(lines[1], /watch #1 first::x: thread main cpu0 DR0 line 6 `var x: u32 = 0`: 0 → 0/);
     assert.match(lines[2], /watch #1 first::x: thread main cpu0 DR0 line 7 `x = 7`: 0 → 7/);
     assert.equal(lines[3], 'watch #1: Watchpoint on first::x deleted: first() returned (line 8) after 2 hits', "second()'s y, at the same address, is not reported");

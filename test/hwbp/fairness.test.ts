@@ -85,7 +85,7 @@ function rng(seed: number): () => number {
   };
 }
 
-export function simulate(cfg: Config): Outcome {
+function simulate(cfg: Config): Outcome {
   const random = rng(cfg.seed);
   const k: Kernel = createKernel({ cpus: cfg.cpus, muxInterval: cfg.mux });
   let addr = 0x10000;
@@ -166,7 +166,7 @@ export function simulate(cfg: Config): Outcome {
   return out;
 }
 
-export const configArb: fc.Arbitrary<Config> = fc.record({
+const configArb: fc.Arbitrary<Config> = fc.record({
   cpus: fc.integer({ min: 1, max: 64 }),
   tasks: fc.integer({ min: 1, max: 200 }),
   timeslice: fc.integer({ min: 1, max: 500 }),

@@ -158,7 +158,7 @@ export class Kernel {
     const pid = this.nextPid++;
     const record: TaskRecord = {
       pid, name: name ?? `task${pid}`, alive: true, runningOn: -1, breakpoints: new Set(),
-      ptraceSlots: [null, null, null, null], ptraceDr7: 0, virtualDr6: 0,
+      ptraceSlots: [null, null, null, null], ptraceDr7: 0, virtualDr6: 0, muxPhase: 0,
     };
     this.tasks.set(pid, record);
     return Object.freeze({ pid, name: record.name });
@@ -208,13 +208,13 @@ export class Kernel {
     return this.cpuOf(cpu).clock;
   }
 
-  /** Change the mux interval; the next rotation is re-armed on the new interval. */
+  /**
+   * Change the mux interval. Every context's rotation phase is reset: each one (task, or a CPU with
+   * no task) next rotates after a whole new interval of its overcommitted time.
+   */
   setMuxInterval(interval: number): void {
     checkMux(interval);
-    this.scheduler.muxInterval = interval;
-    for (const c of this.scheduler.cpus) {
-      if (c.rotateAt !== Infinity) c.rotateAt = c.clock + interval;
-    }
+    this.scheduler.setMuxInterval(interval, this.tasks.values());
   }
 
   // ------------------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ export interface Breakpoint {
   runningSince: number;
   /** Physical register it occupies on `eligibleOn`, -1 when not installed. */
   register: number;
-  /** Position in the flexible round-robin: lower goes first; a rotation moves one to the back. */
+  /** Position in the flexible round-robin: lower goes first; a rotation moves the running ones to the back. */
   rotationKey: number;
   /** Scratch mark for the scheduler's set computations (compared with a generation counter). */
   mark: number;
@@ -66,4 +66,10 @@ export interface TaskRecord {
   ptraceDr7: number;
   /** Virtual DR6: a trap bit per ptrace index that hit, in positive polarity. */
   virtualDr6: number;
+  /**
+   * Overcommitted running time of this task since its flexible order last rotated, in [0, mux): its
+   * mux timer's phase, kept while it is switched out so that it rotates after every mux units of its
+   * own overcommitted time, wherever it runs (see Scheduler).
+   */
+  muxPhase: number;
 }

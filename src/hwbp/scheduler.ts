@@ -5,9 +5,17 @@
  * enabled ones of the task running there that apply to it. Of those, every pinned breakpoint is
  * installed (the constraint invariant guarantees they fit), then flexible ones in round-robin order
  * fill whatever registers remain. When more flexible breakpoints are eligible than registers remain,
- * the CPU is overcommitted: every mux interval the first running one moves to the back of the order,
- * as perf rotates its flexible groups. CPU-bound and task flexible breakpoints share one order, so K
- * of them sharing F registers each run F/K of the time, whoever owns them.
+ * the CPU is overcommitted and the order rotates as perf_rotate_context() rotates a context: every
+ * flexible breakpoint that runs goes to the back of the order (keeping their relative order), all of
+ * them are taken out, and the next ones in order go in. CPU-bound and task flexible breakpoints share
+ * one order, so K of them sharing F registers each run F/K of the time, whoever owns them.
+ *
+ * The mux timer belongs to the context, not to the CPU: a task's order rotates after every mux units
+ * of that task's own overcommitted running time, wherever and whenever it runs, and a CPU with no task
+ * has its own phase. perf's timer is per CPU and restarts with each schedule-in; with a timeslice
+ * shorter than the interval it would never fire, and even when it does, it fires in the slice of
+ * whichever task happens to be aligned with it. Keeping each context's phase makes every context
+ * rotate in proportion to its own time, hence the fairness bound in docs/hwbp.md.
  *
  * A breakpoint keeps its register while it stays installed; a newly installed one takes the lowest
  * free register, as arch_install_hw_breakpoint() does.
@@ -42,8 +50,14 @@ export class CpuState {
   readonly flexibleOrder: Breakpoint[][];
   /** Per class: more flexible eligible than free registers, so the order rotates. */
   readonly overcommitted: boolean[];
-  /** Clock value of the next rotation; Infinity while no rotation is necessary (the mux timer is off). */
+  /**
+   * Clock value of the next rotation; Infinity while no rotation is necessary (the mux timer is off).
+   * While it runs, the running context's phase is mux − (rotateAt − clock), in [0, mux): a tick that
+   * reaches rotateAt rotates and re-arms, so rotateAt is always past the clock between calls.
+   */
   rotateAt = Infinity;
+  /** The mux phase of this CPU's own context (no task running), kept as TaskRecord.muxPhase is for tasks. */
+  idlePhase = 0;
 
   // The hot path's copy of what is installed: dense arrays, rebuilt on every install/uninstall.
   hotCount = 0;
@@ -101,6 +115,16 @@ export class Scheduler {
     this.muxInterval = muxInterval;
     this.cpus = [];
     for (let c = 0; c < cpus; c++) this.cpus.push(new CpuState(c, profile));
+  }
+
+  /** Change the interval; every context's phase restarts (a saved phase may not fit the new interval). */
+  setMuxInterval(interval: number, tasks: Iterable<TaskRecord>): void {
+    this.muxInterval = interval;
+    for (const t of tasks) t.muxPhase = 0;
+    for (const c of this.cpus) {
+      c.idlePhase = 0;
+      if (c.rotateAt !== Infinity) c.rotateAt = c.clock + interval;
+    }
   }
 
   /** A new flexible breakpoint joins the back of the round-robin. */
@@ -174,8 +198,20 @@ export class Scheduler {
         if (bp.mark === want && bp.register < 0) this.install(cpu, bp);
       }
     }
-    if (!anyOvercommitted) cpu.rotateAt = Infinity;
-    else if (cpu.rotateAt === Infinity) cpu.rotateAt = cpu.clock + this.muxInterval;
+    // The timer runs exactly while something is overcommitted; arming it resumes the running
+    // context's phase, so a context that keeps being switched out still rotates after every mux
+    // units of its own overcommitted time.
+    if (!anyOvercommitted) this.pauseTimer(cpu);
+    else if (cpu.rotateAt === Infinity) cpu.rotateAt = cpu.clock + this.muxInterval - (cpu.running?.muxPhase ?? cpu.idlePhase);
+  }
+
+  /** Stop the mux timer, saving how far the running context (task, or none) had got towards its next rotation. */
+  private pauseTimer(cpu: CpuState): void {
+    if (cpu.rotateAt === Infinity) return;
+    const phase = this.muxInterval - (cpu.rotateAt - cpu.clock);
+    if (cpu.running !== null) cpu.running.muxPhase = phase;
+    else cpu.idlePhase = phase;
+    cpu.rotateAt = Infinity;
   }
 
   /** A breakpoint stops being eligible on `cpu` (its task left, it was disabled or closed). */
@@ -242,6 +278,8 @@ export class Scheduler {
   /** Put a task on a CPU (or none); the previous task's breakpoints leave it. */
   switchTo(cpu: CpuState, task: TaskRecord | null): void {
     if (cpu.running === task) return;
+    // The outgoing context takes its phase with it; reschedule() arms the timer from the incoming one's.
+    this.pauseTimer(cpu);
     if (cpu.running !== null) cpu.running.runningOn = -1;
     cpu.running = task;
     if (task !== null) task.runningOn = cpu.index;
@@ -266,16 +304,24 @@ export class Scheduler {
     }
   }
 
-  /** The mux timer fires: rotate each overcommitted class by one, or stop the timer if none is. */
+  /**
+   * The mux timer fires: in each overcommitted class, every running flexible breakpoint goes to the
+   * back of the order (in the order they were in), all are taken out, and reschedule() puts the next
+   * ones in order into the lowest free registers. With K flexible on F registers the window moves on
+   * by F, so each one runs in floor or ceil of r·F/K of any r consecutive periods.
+   */
   private rotate(cpu: CpuState): void {
     let rotated = false;
     for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
       if (!cpu.overcommitted[cls]) continue;
-      const order = cpu.flexibleOrder[cls];
-      // The first running flexible breakpoint goes to the back (the first in order, since they run in order).
-      const first = order.find((bp) => bp.register >= 0) ?? order[0];
-      first.rotationKey = ++this.rotationSeq;
       rotated = true;
+      // The running ones are the first F in order (reschedule installs a prefix); order is by key, so
+      // fresh keys handed out in order keep them in order behind everyone else.
+      for (const bp of cpu.flexibleOrder[cls]) {
+        if (bp.register < 0) continue;
+        bp.rotationKey = ++this.rotationSeq;
+        this.uninstall(cpu, bp);
+      }
     }
     if (!rotated) {
       cpu.rotateAt = Infinity;
@@ -286,75 +332,96 @@ export class Scheduler {
   }
 
   /**
-   * Perform `m` rotations (at this instant and the m - 1 instants after it) arithmetically, leaving
-   * exactly what rotating one by one would: nothing else changes during one tick, so rotation r
-   * (0-based) of a class moves order[r mod K] to the back and order[(r + F) mod K] takes the
-   * register it leaves. Hence after m rotations the ones at positions m … m+F-1 (mod K) run, the one
-   * at position p holding the register that order[p mod F] held; order[i] ran during every rotation
-   * r in 1…m for which (i − r) mod K < F; and the order is by each one's last move. O(K) per class,
-   * whatever m is. Returns false (and does nothing) if some class has no register to rotate.
+   * Perform `m` rotations (at this instant and the m − 1 instants after it) arithmetically, leaving
+   * exactly what rotating one by one would: nothing else changes during one tick. Each rotation of a
+   * class with K flexible on F registers shifts its order cyclically by F, so with `o` the order now,
+   * after r rotations the order is o shifted by r·F (mod K) and o[(r·F + j) mod K] runs in the j-th
+   * lowest free register (every rotation reinstalls the whole window, so the assignment is canonical).
+   * Window r (1 ≤ r ≤ m) runs for one interval; L = K / gcd(K, F) consecutive windows cover every
+   * position F / gcd(K, F) times, so whole cycles are counted at once and the remainder with a
+   * difference array. The last move of o[p] is the latest window w < m holding it: windows m − 1,
+   * m − 2, … tile the ring backwards from position m·F, so it is found in O(1). O(K) per class,
+   * whatever m is. Returns false (and does nothing) if nothing is overcommitted.
    */
   private skipRotations(cpu: CpuState, m: number): boolean {
     const mux = this.muxInterval;
-    const classes: { order: Breakpoint[]; f: number; rank: number }[] = [];
-    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
-      if (!cpu.overcommitted[cls]) continue;
-      const order = cpu.flexibleOrder[cls];
-      const f = cpu.registers[cls].length - countPinnedInstalled(cpu, cls);
-      if (f <= 0 || f >= order.length) return false;
-      classes.push({ order, f, rank: classes.length });
-    }
-    if (classes.length === 0) return false;
     const start = cpu.clock;
     const end = start + m * mux;
-    const moved: { bp: Breakpoint; last: number; rank: number }[] = [];
-    for (const { order, f, rank } of classes) {
+    let any = false;
+    /** Per rotating class, the breakpoints moved, in the order of their last move (window, then place in it). */
+    const movedByClass: { bp: Breakpoint; window: number }[][] = [];
+    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
+      if (!cpu.overcommitted[cls]) continue;
+      any = true;
+      const order = cpu.flexibleOrder[cls];
       const k = order.length;
-      const cls = order[0].cls;
-      const registers = order.slice(0, f).map((bp) => bp.register);
-      // Close the running intervals at the start of the window; the window's share is added below.
+      let f = 0;
+      for (const bp of order) if (bp.register >= 0) f++;
+      // No register left to share (only a broken accounting allows it): the rotations move nothing.
+      if (f === 0) continue;
+      const regs = cpu.registers[cls];
+      // Take the window out at the start; the share of each window is added below.
       for (let i = 0; i < f; i++) {
         const bp = order[i];
         bp.timeRunning += start - bp.runningSince;
-        cpu.registers[cls][bp.register] = null;
+        regs[bp.register] = null;
         cpu.control = this.profile.uninstall(cpu.control, cls, bp.register, bp.hw);
         bp.register = -1;
       }
-      // Intervals each one ran: q whole cycles of K rotations give F each; the s left over are
-      // counted with a difference array over the positions they cover.
-      const q = Math.floor(m / k);
-      const s = m - q * k;
+      const g = gcd(k, f);
+      const cycle = k / g;
+      const q = Math.floor(m / cycle);
+      const s = m - q * cycle;
+      // Windows q·L + 1 … m are windows 1 … s of a cycle: mark the positions each covers.
       const partial = new Int32Array(k + 1);
       for (let r = 1; r <= s; r++) {
-        // Rotation r leaves positions r … r+F-1 (mod K) running.
-        const a = r % k;
+        const a = (r * f) % k;
         const b = a + f;
         partial[a]++;
         if (b <= k) partial[b]--;
         else { partial[k]--; partial[0]++; partial[b - k]--; }
       }
-      let running = 0;
-      for (let i = 0; i < k; i++) {
-        running += partial[i];
-        order[i].timeRunning += (q * f + running) * mux;
-        // Its last move: the largest rotation index x <= m-1 with x ≡ i (mod K), if any.
-        if (m - 1 >= i) moved.push({ bp: order[i], last: i + Math.floor((m - 1 - i) / k) * k, rank });
+      const shift = ((m % k) * f) % k; // m·F mod K without leaving exact integers
+      let covered = 0;
+      for (let p = 0; p < k; p++) {
+        covered += partial[p];
+        order[p].timeRunning += (q * (f / g) + covered) * mux;
       }
-      for (let t = 0; t < f; t++) {
-        const p = m + t;
-        const bp = order[p % k];
-        const index = registers[p % f];
-        cpu.registers[cls][index] = bp;
-        bp.register = index;
+      // Last moves: o[(m·F − d) mod K] for d = K … 1 was moved by window m − ceil(d / F), if that is ≥ 0;
+      // d descending visits them in order of window, then of place in the window.
+      const moved: { bp: Breakpoint; window: number }[] = [];
+      for (let d = k; d >= 1; d--) {
+        const window = m - Math.ceil(d / f);
+        if (window >= 0) moved.push({ bp: order[(shift - d + k) % k], window });
+      }
+      movedByClass.push(moved);
+      // The order after m rotations is o shifted by m·F, and its first F run, in the lowest free registers.
+      const before = order.slice();
+      for (let j = 0; j < k; j++) order[j] = before[(shift + j) % k];
+      let next = 0;
+      for (let j = 0; j < f; j++) {
+        const bp = order[j];
+        while (regs[next] !== null) next++;
+        regs[next] = bp;
+        bp.register = next;
         bp.runningSince = end;
-        cpu.control = this.profile.install(cpu.control, cls, index, bp.hw);
+        cpu.control = this.profile.install(cpu.control, cls, next, bp.hw);
       }
     }
-    // Only the relative order of keys matters: re-issue them compactly in the order of the last
-    // moves (rotation index, then class order within one interval), as stepping would have.
-    moved.sort((a, b) => a.last - b.last || a.rank - b.rank);
-    for (const { bp } of moved) bp.rotationKey = ++this.rotationSeq;
-    for (const { order } of classes) order.sort(byRotationKey);
+    if (!any) return false;
+    // Stepping hands out fresh keys window by window, class by class within one rotation: re-issue
+    // them in that order (merging the classes' lists) so the relative order, with each other and with
+    // every breakpoint not moved (which keeps its older key), is what stepping gives.
+    const heads = movedByClass.map(() => 0);
+    for (;;) {
+      let pick = -1;
+      for (let c = 0; c < movedByClass.length; c++) {
+        if (heads[c] >= movedByClass[c].length) continue;
+        if (pick < 0 || movedByClass[c][heads[c]].window < movedByClass[pick][heads[pick]].window) pick = c;
+      }
+      if (pick < 0) break;
+      movedByClass[pick][heads[pick]++].bp.rotationKey = ++this.rotationSeq;
+    }
     cpu.clock = end;
     cpu.rotateAt = end;
     this.rebuildHot(cpu);
@@ -362,8 +429,11 @@ export class Scheduler {
   }
 }
 
-function countPinnedInstalled(cpu: CpuState, cls: number): number {
-  let n = 0;
-  for (const bp of cpu.registers[cls]) if (bp !== null && bp.pinned) n++;
-  return n;
+function gcd(a: number, b: number): number {
+  while (b !== 0) {
+    const r = a % b;
+    a = b;
+    b = r;
+  }
+  return a;
 }

@@ -2,6 +2,7 @@
  * Flexible breakpoints: the part of the 2009 design Linux never implemented.
  */
 import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { createKernel, type Kernel, type PerfEvent, type Task } from '../../src/hwbp';
 import { assertErrno } from '../support/errno';
 
@@ -66,7 +67,7 @@ describe('flexible breakpoints', () => {
       assert.deepEqual(k.snapshot().cpus[0].flexibleOrder, f.map((e) => e.id));
     });
 
-    it('rotates the first running flexible breakpoint to the back every mux interval', () => {
+    it('with one register to share, runs them one after another, one mux interval each', () => {
       const k = createKernel({ cpus: 1, muxInterval: MUX });
       const t = k.createTask();
       for (let i = 0; i < 3; i++) open(k, t, i, true);
@@ -83,6 +84,58 @@ describe('flexible breakpoints', () => {
       assert.deepEqual(sequence, [[f[0].id], [f[1].id], [f[2].id], [f[0].id], [f[1].id]]);
       // The rotating register is the one left by the pinned breakpoints: always DR3.
       assert.equal(installed(k)[3], f[1].id);
+    });
+
+    it('rotates the whole window: every running one goes to the back, the next ones take the lowest free registers', () => {
+      const k = createKernel({ cpus: 1, muxInterval: MUX });
+      const t = k.createTask();
+      const p = [0, 1].map((i) => open(k, t, i, true));
+      const f = [10, 11, 12, 13, 14].map((i) => open(k, t, i, false));
+      k.contextSwitch(0, t);
+      // K = 5 on F = 2: the order is a ring that each rotation shifts by 2, and the window is its first
+      // two, the first in DR2 and the second in DR3 (the pinned ones hold DR0 and DR1).
+      const expected = (r: number) => [p[0].id, p[1].id, f[(2 * r) % 5].id, f[(2 * r + 1) % 5].id];
+      const orderAfter = (r: number) => f.map((_, j) => f[(2 * r + j) % 5].id);
+      for (let r = 0; r <= 6; r++) {
+        assert.deepEqual(installed(k), expected(r), `after ${r} rotations`);
+        assert.deepEqual(k.snapshot().cpus[0].flexibleOrder, orderAfter(r), `order after ${r} rotations`);
+        k.tick(0, MUX);
+      }
+      // Over 5 rotations (one lap: 5 / gcd(5, 2) rotations) each one ran exactly 2 of the 5 periods.
+      const k2 = createKernel({ cpus: 1, muxInterval: MUX });
+      const t2 = k2.createTask();
+      for (let i = 0; i < 2; i++) open(k2, t2, i, true);
+      const g = [10, 11, 12, 13, 14].map((i) => open(k2, t2, i, false));
+      k2.contextSwitch(0, t2);
+      for (let i = 0; i < 5 * MUX; i++) k2.tick(0, 1);
+      assert.deepEqual(g.map((e) => e.read().timeRunning), g.map(() => 2 * MUX));
+    });
+
+    it('keeps each task\'s rotation phase across switches, and the idle CPU\'s own', () => {
+      const k = createKernel({ cpus: 2, muxInterval: MUX });
+      const [a, b] = [k.createTask('a'), k.createTask('b')];
+      for (let i = 0; i < 3; i++) open(k, a, i, true);
+      const fa = [10, 11].map((i) => open(k, a, i, false));
+      for (let i = 0; i < 3; i++) open(k, b, 20 + i, true);
+      const fb = [30, 31].map((i) => open(k, b, i, false));
+      const active = (evs: PerfEvent[]) => evs.filter((e) => e.read().state === 'active').map((e) => e.id);
+      k.contextSwitch(0, a);
+      k.tick(0, MUX - 4); // a: 6 of its 10
+      k.contextSwitch(0, b);
+      k.tick(0, MUX - 2); // b: 8 of its 10; a's timer did not fire in b's time
+      assert.deepEqual([active(fa), active(fb)], [[], [fb[0].id]]);
+      k.contextSwitch(0, null);
+      k.tick(0, 50); // an idle CPU: nothing to rotate, no phase used up
+      k.contextSwitch(1, a); // a moves to cpu1 and resumes its phase there
+      k.tick(1, 3);
+      assert.deepEqual(active(fa), [fa[0].id]);
+      k.tick(1, 1);
+      assert.deepEqual(active(fa), [fa[1].id], 'a rotates after 10 units of its own time');
+      k.contextSwitch(0, b);
+      k.tick(0, 1);
+      assert.deepEqual(active(fb), [fb[0].id]);
+      k.tick(0, 1);
+      assert.deepEqual(active(fb), [fb[1].id], 'b rotates after 10 units of its own time');
     });
 
     it('does not rotate while every flexible breakpoint fits', () => {
@@ -203,6 +256,51 @@ describe('flexible breakpoints', () => {
         for (let i = 0; i < 17; i++) k.tick(0, 1);
       }
       assert.deepEqual(jumped.k.snapshot(), stepped.k.snapshot());
+    });
+
+    it('a long tick gives what stepping gives, for any K, F and number of rotations, in both arm64 classes', () => {
+      const arb = fc.record({
+        mux: fc.integer({ min: 1, max: 4 }),
+        inst: fc.integer({ min: 1, max: 4 }),
+        data: fc.integer({ min: 1, max: 4 }),
+        // Per class: pinned (leaving at least one register), flexible of the task, CPU-bound flexible.
+        pinned: fc.tuple(fc.nat(3), fc.nat(3)),
+        taskFlexible: fc.tuple(fc.nat(9), fc.nat(9)),
+        cpuFlexible: fc.tuple(fc.nat(3), fc.nat(3)),
+        warmup: fc.nat(40),
+        span: fc.integer({ min: 0, max: 400 }),
+      });
+      fc.assert(fc.property(arb, (c) => {
+        const build = () => {
+          const k = createKernel({ arch: 'arm64', cpus: 1, muxInterval: c.mux, instSlots: c.inst, dataSlots: c.data });
+          const t = k.createTask('t');
+          let addr = 0x10000;
+          const slots = [c.inst, c.data];
+          for (let cls = 0; cls < 2; cls++) {
+            const type = cls === 0 ? 'x' : 'w';
+            const len = cls === 0 ? 4 : 8;
+            for (let i = 0; i < Math.min(c.pinned[cls], slots[cls] - 1); i++) k.perfEventOpen({ type, addr: (addr += 8), len }, { pid: t.pid, cpu: -1 });
+            for (let i = 0; i < c.taskFlexible[cls]; i++) k.perfEventOpen({ type, addr: (addr += 8), len, pinned: false }, { pid: t.pid, cpu: -1 });
+            for (let i = 0; i < c.cpuFlexible[cls]; i++) k.perfEventOpen({ type, addr: (addr += 8), len, pinned: false }, { pid: -1, cpu: 0 });
+          }
+          k.contextSwitch(0, t);
+          for (let i = 0; i < c.warmup; i++) k.tick(0, 1);
+          return { k, t };
+        };
+        const stepped = build();
+        const jumped = build();
+        for (let i = 0; i < c.span; i++) stepped.k.tick(0, 1);
+        jumped.k.tick(0, c.span);
+        assert.deepEqual(jumped.k.snapshot(), stepped.k.snapshot());
+        // The keys carried over too: the same again after switching out, idling and coming back.
+        for (const { k, t } of [stepped, jumped]) {
+          k.contextSwitch(0, null);
+          k.tick(0, 3);
+          k.contextSwitch(0, t);
+          for (let i = 0; i < 4 * c.mux + 1; i++) k.tick(0, 1);
+        }
+        assert.deepEqual(jumped.k.snapshot(), stepped.k.snapshot());
+      }), { numRuns: 300 });
     });
 
     it('a huge tick returns promptly', () => {

@@ -17,6 +17,7 @@
  * per breakpoint.
  */
 import type { ArchProfile, HwInfo, InstalledView } from './arch/profile';
+import { SavedImage } from './checkpoint';
 import type { Breakpoint, TaskRecord } from './model';
 
 /** Most registers one CPU can have installed at once (arm64: 16 instruction + 16 data). */
@@ -56,6 +57,8 @@ export class CpuState {
   readonly hotClass = new Int32Array(MAX_HOT);
   readonly hotRegister = new Int32Array(MAX_HOT);
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
+  /** This CPU as it was at the latest register checkpoint, once it has changed since (src/hwbp/checkpoint.ts). */
+  readonly saved: SavedImage;
 
   constructor(index: number, profile: ArchProfile) {
     this.index = index;
@@ -63,6 +66,7 @@ export class CpuState {
     this.flexibleOrder = profile.classes.map(() => []);
     this.overcommitted = profile.classes.map(() => false);
     this.status = profile.initialStatus;
+    this.saved = new SavedImage(profile.classes.map((c) => c.slots));
   }
 
   /** Swap in a fresh list for the next eligible set; returns it empty. */
@@ -95,6 +99,8 @@ export class Scheduler {
   private generation = 0;
   /** Source of rotation keys: a higher key runs later. */
   private rotationSeq = 0;
+  /** Epoch of the latest register checkpoint (0: none taken). */
+  checkpointEpoch = 0;
 
   constructor(profile: ArchProfile, cpus: number, muxInterval: number) {
     this.profile = profile;
@@ -108,8 +114,14 @@ export class Scheduler {
     bp.rotationKey = ++this.rotationSeq;
   }
 
+  /** Before anything a checkpoint shows changes on `cpu`: save the CPU's image once per checkpoint. */
+  noteChange(cpu: CpuState): void {
+    if (cpu.saved.epoch !== this.checkpointEpoch) cpu.saved.capture(cpu, this.checkpointEpoch);
+  }
+
   /** Recompute what is eligible and installed on one CPU. Call after anything that may change it. */
   reschedule(cpu: CpuState): void {
+    this.noteChange(cpu);
     const gen = ++this.generation;
     const next = cpu.takeSpare();
     for (const bp of cpu.bound) {
@@ -195,6 +207,7 @@ export class Scheduler {
   }
 
   private install(cpu: CpuState, bp: Breakpoint): void {
+    this.noteChange(cpu);
     const regs = cpu.registers[bp.cls];
     const index = regs.indexOf(null);
     if (index < 0) return; // cannot happen: the installed set was sized to the registers
@@ -206,6 +219,7 @@ export class Scheduler {
   }
 
   private uninstall(cpu: CpuState, bp: Breakpoint): void {
+    this.noteChange(cpu);
     cpu.registers[bp.cls][bp.register] = null;
     cpu.control = this.profile.uninstall(cpu.control, bp.cls, bp.register, bp.hw);
     bp.timeRunning += cpu.clock - bp.runningSince;
@@ -242,6 +256,7 @@ export class Scheduler {
   /** Put a task on a CPU (or none); the previous task's breakpoints leave it. */
   switchTo(cpu: CpuState, task: TaskRecord | null): void {
     if (cpu.running === task) return;
+    this.noteChange(cpu);
     if (cpu.running !== null) cpu.running.runningOn = -1;
     cpu.running = task;
     if (task !== null) task.runningOn = cpu.index;
@@ -305,6 +320,7 @@ export class Scheduler {
       classes.push({ order, f, rank: classes.length });
     }
     if (classes.length === 0) return false;
+    this.noteChange(cpu);
     const start = cpu.clock;
     const end = start + m * mux;
     const moved: { bp: Breakpoint; last: number; rank: number }[] = [];

@@ -1,16 +1,22 @@
 /** `npm run bench`: every figure and ratio below is measured in this one run. */
 import { runAccessBench } from './access';
 import { runAdapterBench } from './adapter';
-import { runAccountingBench } from './accounting';
+import { runAccountingBench, runPerfBenchScale } from './accounting';
+import { runCrowdedBench } from './crowded';
+import { runEstimateBench } from './estimates';
 import { runTargetBench } from './target';
 
 const write = (s: string) => console.log(s);
 write(`hwbp-debug benchmarks — node ${process.version}, ${new Date().toISOString()}`);
+const only = process.argv[2];
 async function main(): Promise<void> {
-  runAccountingBench(write);
-  await runAccessBench(write);
-  runTargetBench(write);
-  await runAdapterBench(write);
+  if (only === undefined || only === 'accounting') runAccountingBench(write);
+  if (only === undefined || only === 'perfbench') runPerfBenchScale(write);
+  if (only === undefined || only === 'access') await runAccessBench(write);
+  if (only === undefined || only === 'target') runTargetBench(write);
+  if (only === undefined || only === 'crowded') runCrowdedBench(write);
+  if (only === undefined || only === 'estimates') runEstimateBench(write);
+  if (only === undefined || only === 'adapter') await runAdapterBench(write);
 }
 
 main().catch((e: unknown) => {

@@ -250,6 +250,12 @@ export class WatchpointManager {
     return wp === undefined ? undefined : this.info(wp);
   }
 
+  /** Just the id and label of the watchpoint a kernel breakpoint belongs to: O(1), for per-hit reports. */
+  ownerBrief(eventId: number): { id: number; label: string } | undefined {
+    const wp = this.byEvent.get(eventId);
+    return wp === undefined ? undefined : { id: wp.id, label: wp.request.label };
+  }
+
   private get(id: number): Watchpoint {
     const wp = this.watchpoints.get(id);
     if (wp === undefined) throw new Error(`no watchpoint ${id}`);

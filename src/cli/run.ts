@@ -3,7 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { WatchpointManager, type WatchAccess, type WatchMode, type WatchpointInfo } from '../adapter/watchpoints';
-import type { KernelSnapshot } from '../hwbp';
+import type { CpuSnapshot } from '../hwbp';
 import { checkProgram, formatDiagnostic, loadProgram, overrideErrors, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
 
 export class UsageError extends Error {}
@@ -170,8 +170,8 @@ export function runProgram(args: string[], out: Write, err: Write): number {
   }
   watchLocals(machine, manager, opts.watches.filter((w) => w.fn !== undefined), opts.json, out);
 
-  let last: KernelSnapshot | null = null;
-  let lastTime = 0;
+  // The registers at the last hit: each hit only marks a checkpoint (O(1)); the table is built once, at the end.
+  let lastTime: number | null = null;
   let steps = 0;
   let hitStops = 0;
   let stop: StopEvent | null = null;
@@ -184,7 +184,7 @@ export function runProgram(args: string[], out: Write, err: Write): number {
     }
     if (stop.reason !== 'data' && stop.reason !== 'exec') break;
     if (++hitStops <= opts.maxHits) reportHit(machine, manager, stop, opts.json, out);
-    last = machine.kernel.snapshot();
+    machine.kernel.checkpointRegisters();
     lastTime = stop.time;
     stop = null;
   }
@@ -206,7 +206,8 @@ export function runProgram(args: string[], out: Write, err: Write): number {
     if (opts.json) json({ type: 'exit', reason: stop.reason, message: stop.message, time: stop.time });
     else out(`${stop.reason}: ${stop.message ?? ''}`);
   }
-  printRegisters(last ?? machine.kernel.snapshot(), last === null ? 'at exit' : `at the last hit (t=${lastTime})`, opts.json, out);
+  const atLastHit = lastTime === null ? null : machine.kernel.registersAtCheckpoint();
+  printRegisters(atLastHit ?? machine.kernel.snapshot().cpus, atLastHit === null ? 'at exit' : `at the last hit (t=${lastTime})`, opts.json, out);
   printWatchpoints(manager.list(), opts.json, out);
   manager.dispose();
   return code;
@@ -216,9 +217,15 @@ function reportHit(machine: Machine, manager: WatchpointManager, stop: StopEvent
   const th = stop.threadId === null ? '?' : machine.thread(stop.threadId).name;
   for (const h of stop.hits) {
     // Only the debugger's own registers: another user's breakpoint on the same bytes may match too.
-    const mine = h.hit.matches.filter((m) => stop.eventIds.includes(m.eventId));
-    const wp = mine.map((m) => manager.ownerOf(m.eventId)).find((w): w is WatchpointInfo => w !== undefined);
-    const regs = mine.map((m) => m.registerName).join('+');
+    let wp: { id: number; label: string } | undefined;
+    let regs = '';
+    let first = true;
+    for (const m of h.hit.matches) {
+      if (!stop.eventIds.includes(m.eventId)) continue;
+      regs = first ? m.registerName : `${regs}+${m.registerName}`;
+      first = false;
+      wp ??= manager.ownerBrief(m.eventId);
+    }
     if (asJson) {
       out(JSON.stringify({
         type: 'hit', time: stop.time, watchpoint: wp?.id ?? null, label: wp?.label ?? null, thread: th, cpu: stop.cpu, registers: regs,
@@ -232,13 +239,13 @@ function reportHit(machine: Machine, manager: WatchpointManager, stop: StopEvent
   }
 }
 
-function printRegisters(snap: KernelSnapshot, when: string, asJson: boolean, out: Write): void {
+function printRegisters(cpus: CpuSnapshot[], when: string, asJson: boolean, out: Write): void {
   if (asJson) {
-    out(JSON.stringify({ type: 'registers', when, cpus: snap.cpus }));
+    out(JSON.stringify({ type: 'registers', when, cpus }));
     return;
   }
   out(`\nRegisters ${when}:`);
-  for (const cpu of snap.cpus) {
+  for (const cpu of cpus) {
     out(`  cpu${cpu.cpu} [${cpu.runningName ?? 'idle'}]${cpu.control.dr7 !== undefined ? ` DR7=${hex(cpu.control.dr7)}` : ''}${cpu.rotating ? ' (flexible rotating)' : ''}`);
     for (const cls of cpu.classes) {
       for (const r of cls.registers) {

@@ -16,12 +16,12 @@ import { fail, hex, HwbpError, NoSpaceError } from './errors';
 import type { Breakpoint, TaskRecord } from './model';
 import { PtraceFrontDoor } from './ptrace';
 import { Scheduler, type CpuState } from './scheduler';
-import { buildSnapshot } from './snapshot';
+import { buildCheckpointCpus, buildSnapshot } from './snapshot';
 import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, HW_BREAKPOINT_EMPTY, HW_BREAKPOINT_INVALID, HW_BREAKPOINT_R,
   HW_BREAKPOINT_RW, HW_BREAKPOINT_W, HW_BREAKPOINT_X,
   type AccessKind, type ArchName, type BreakpointAttr, type BreakpointAttrChanges, type BreakpointType,
-  type EventCounts, type EventState, type EventTarget, type HitHandler, type HitInfo, type HitMatch, type KernelSnapshot,
+  type CpuSnapshot, type EventCounts, type EventState, type EventTarget, type HitHandler, type HitInfo, type HitMatch, type KernelSnapshot,
 } from './types';
 
 export interface KernelOptions {
@@ -118,6 +118,8 @@ export class Kernel {
   private nextPid = 1;
   private nextEventId = 1;
   private nextWideId = 1;
+  /** registersAtCheckpoint()'s result, built at most once per checkpoint. */
+  private checkpointView: { epoch: number; cpus: CpuSnapshot[] } | null = null;
 
   constructor(options: KernelOptions) {
     if (options === null || typeof options !== 'object') fail('EINVAL', 'createKernel needs an options object with cpus');
@@ -196,6 +198,8 @@ export class Kernel {
     if (c.clock + elapsed > Number.MAX_SAFE_INTEGER) {
       fail('EINVAL', `tick elapsed ${elapsed}: cpu${cpu}'s clock (${c.clock}) would pass 2^53 time units`);
     }
+    const epoch = this.scheduler.checkpointEpoch;
+    if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
     this.scheduler.tick(c, elapsed);
   }
 
@@ -385,6 +389,8 @@ export class Kernel {
         ptraceIndex: bp.ptraceIndex,
       });
     }
+    const epoch = this.scheduler.checkpointEpoch;
+    if (c.saved.statusEpoch !== epoch) c.saved.saveStatus(c, epoch);
     c.status = this.profile.status(statusBits);
     const hit: HitInfo = {
       cpu: c.index, pid: c.running?.pid ?? null, addr, size, kind, status: c.status, matches, time: c.clock,
@@ -404,6 +410,25 @@ export class Kernel {
 
   snapshot(): KernelSnapshot {
     return buildSnapshot(this);
+  }
+
+  /**
+   * Mark this moment: registersAtCheckpoint() will show every CPU as it is now. O(1): the state is
+   * copied only later, CPU by CPU, before it first changes (src/hwbp/checkpoint.ts).
+   */
+  checkpointRegisters(): void {
+    this.scheduler.checkpointEpoch++;
+  }
+
+  /**
+   * The CPUs (as snapshot().cpus shows them) at the latest checkpointRegisters(), or null if none
+   * was taken. Built once per checkpoint; later calls return the same objects.
+   */
+  registersAtCheckpoint(): CpuSnapshot[] | null {
+    const epoch = this.scheduler.checkpointEpoch;
+    if (epoch === 0) return null;
+    if (this.checkpointView?.epoch !== epoch) this.checkpointView = { epoch, cpus: buildCheckpointCpus(this) };
+    return this.checkpointView.cpus;
   }
 
   // ------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@
  * per breakpoint.
  */
 import type { ArchProfile, HwInfo, InstalledView } from './arch/profile';
+import { SavedImage } from './checkpoint';
 import type { Breakpoint, TaskRecord } from './model';
 
 /** Most registers one CPU can have installed at once (arm64: 16 instruction + 16 data). */
@@ -70,6 +71,8 @@ export class CpuState {
   readonly hotClass = new Int32Array(MAX_HOT);
   readonly hotRegister = new Int32Array(MAX_HOT);
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
+  /** This CPU as it was at the latest register checkpoint, once it has changed since (src/hwbp/checkpoint.ts). */
+  readonly saved: SavedImage;
 
   constructor(index: number, profile: ArchProfile) {
     this.index = index;
@@ -77,6 +80,7 @@ export class CpuState {
     this.flexibleOrder = profile.classes.map(() => []);
     this.overcommitted = profile.classes.map(() => false);
     this.status = profile.initialStatus;
+    this.saved = new SavedImage(profile.classes.map((c) => c.slots));
   }
 
   /** Swap in a fresh list for the next eligible set; returns it empty. */
@@ -109,6 +113,8 @@ export class Scheduler {
   private generation = 0;
   /** Source of rotation keys: a higher key runs later. */
   private rotationSeq = 0;
+  /** Epoch of the latest register checkpoint (0: none taken). */
+  checkpointEpoch = 0;
 
   constructor(profile: ArchProfile, cpus: number, muxInterval: number) {
     this.profile = profile;
@@ -132,8 +138,14 @@ export class Scheduler {
     bp.rotationKey = ++this.rotationSeq;
   }
 
+  /** Before anything a checkpoint shows changes on `cpu`: save the CPU's image once per checkpoint. */
+  noteChange(cpu: CpuState): void {
+    if (cpu.saved.epoch !== this.checkpointEpoch) cpu.saved.capture(cpu, this.checkpointEpoch);
+  }
+
   /** Recompute what is eligible and installed on one CPU. Call after anything that may change it. */
   reschedule(cpu: CpuState): void {
+    this.noteChange(cpu);
     const gen = ++this.generation;
     const next = cpu.takeSpare();
     for (const bp of cpu.bound) {
@@ -231,6 +243,7 @@ export class Scheduler {
   }
 
   private install(cpu: CpuState, bp: Breakpoint): void {
+    this.noteChange(cpu);
     const regs = cpu.registers[bp.cls];
     const index = regs.indexOf(null);
     if (index < 0) return; // cannot happen: the installed set was sized to the registers
@@ -242,6 +255,7 @@ export class Scheduler {
   }
 
   private uninstall(cpu: CpuState, bp: Breakpoint): void {
+    this.noteChange(cpu);
     cpu.registers[bp.cls][bp.register] = null;
     cpu.control = this.profile.uninstall(cpu.control, bp.cls, bp.register, bp.hw);
     bp.timeRunning += cpu.clock - bp.runningSince;
@@ -278,6 +292,7 @@ export class Scheduler {
   /** Put a task on a CPU (or none); the previous task's breakpoints leave it. */
   switchTo(cpu: CpuState, task: TaskRecord | null): void {
     if (cpu.running === task) return;
+    this.noteChange(cpu);
     // The outgoing context takes its phase with it; reschedule() arms the timer from the incoming one's.
     this.pauseTimer(cpu);
     if (cpu.running !== null) cpu.running.runningOn = -1;
@@ -345,6 +360,10 @@ export class Scheduler {
    */
   private skipRotations(cpu: CpuState, m: number): boolean {
     const mux = this.muxInterval;
+    // Registers change below only if some class rotates: save them for the checkpoint first.
+    let rotates = false;
+    for (const o of cpu.overcommitted) rotates ||= o;
+    if (rotates) this.noteChange(cpu);
     const start = cpu.clock;
     const end = start + m * mux;
     let any = false;

@@ -602,7 +602,12 @@ export class Machine implements Port {
   }
 
   private stopEvent(reason: StopReason, th: ThreadRecord | null, cpu: number | null, hits: DataHit[], message: string | null, exitCode: number | null): StopEvent {
-    const eventIds = [...new Set(hits.flatMap((h) => h.hit.matches.filter((m) => this.stopsFor(h.hit, m.eventId, m.ptraceIndex)).map((m) => m.eventId)))];
+    const eventIds: number[] = [];
+    for (const h of hits) {
+      for (const m of h.hit.matches) {
+        if (!eventIds.includes(m.eventId) && this.stopsFor(h.hit, m.eventId, m.ptraceIndex)) eventIds.push(m.eventId);
+      }
+    }
     return {
       reason, threadId: th?.id ?? null, cpu, location: th !== null && th.frames.length > 0 ? this.location(th, th.frames.length - 1) : null,
       hits, eventIds, message, exitCode, time: this.now,

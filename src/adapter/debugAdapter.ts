@@ -4,13 +4,17 @@
  */
 import { createServer, type Server } from 'node:net';
 import { HwbpDebugSession } from './session';
+import { connectWire } from './wire';
 
 export function serve(port: number, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Server {
   const server = createServer((socket) => {
+    // One session per connection, sharing nothing with the others; it ends with its connection.
     const session = new HwbpDebugSession();
     session.setRunAsServer(true);
-    session.start(socket, socket);
-    socket.on('error', () => socket.destroy());
+    connectWire(session, socket, socket, {
+      onDisconnected: () => socket.end(),
+      onClosed: () => socket.destroy(),
+    });
   });
   server.listen(port, '127.0.0.1', () => {
     const address = server.address();
@@ -28,7 +32,9 @@ export function runAdapter(argv: string[]): void {
     return;
   }
   const session = new HwbpDebugSession();
-  session.start(process.stdin, process.stdout);
+  // The adapter process belongs to its one client: it ends after disconnect, or when stdin closes.
+  const exit = () => setTimeout(() => process.exit(0), 100);
+  connectWire(session, process.stdin, process.stdout, { onDisconnected: exit, onClosed: exit });
 }
 
 if (require.main === module) {

@@ -84,8 +84,10 @@ export function connectWire(session: WireSession, input: Readable, output: Writa
     }
     const problem = shapeProblem(message, maxDepth);
     if (problem !== null) {
-      const m = message as { seq?: unknown; command?: unknown };
-      const requestSeq = typeof m === 'object' && m !== null && Number.isSafeInteger(m.seq) && (m.seq as number) >= 0 ? (m.seq as number) : null;
+      const m = message as { seq?: unknown; command?: unknown; type?: unknown };
+      // Only something meant as a request gets a response; anything else is reported as output.
+      const meantAsRequest = typeof m === 'object' && m !== null && (m.type === 'request' || m.type === undefined);
+      const requestSeq = meantAsRequest && Number.isSafeInteger(m.seq) && (m.seq as number) >= 0 ? (m.seq as number) : null;
       if (requestSeq !== null) refuse(requestSeq, typeof m.command === 'string' ? m.command.slice(0, 100) : '', `invalid request: ${problem}`);
       else complain(`ignored an invalid message: ${problem}`);
       return;
@@ -182,10 +184,11 @@ function resync(buf: Buffer): Buffer {
   const lower = Buffer.from(buf.toString('latin1').toLowerCase(), 'latin1');
   const next = lower.indexOf(HEADER_NAME, 1);
   if (next >= 0) return buf.subarray(next);
-  // Keep a tail that could be the start of a header split across chunks.
-  const keep = Math.min(buf.length - 1, HEADER_NAME.length - 1);
-  const tail = buf.subarray(buf.length - keep);
-  return /^[A-Za-z]/.test(tail.toString('latin1', 0, 1)) ? Buffer.from(tail) : Buffer.alloc(0);
+  // Keep only a tail that could be the start of the next header, split across chunks.
+  for (let k = Math.min(buf.length - 1, HEADER_NAME.length - 1); k > 0; k--) {
+    if (lower.subarray(lower.length - k).equals(HEADER_NAME.subarray(0, k))) return Buffer.from(buf.subarray(buf.length - k));
+  }
+  return Buffer.alloc(0);
 }
 
 /** What is wrong with a parsed message's shape, or null if it is a message DAP allows. */

@@ -241,6 +241,24 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.deepEqual(state.watchpoints.map((w: { watchpoint: { mode: string } }) => w.watchpoint.mode), ['pinned', 'pinned', 'pinned', 'pinned']);
   });
 
+  it('auto mode serves eight watchpoints set in one request: three pinned, five time-shared, and pinned ones miss nothing', async () => {
+    dc = await session();
+    const names = ['counter', 'a', 'b', 'c', 'd', 'e', 'other', 'pair'];
+    const ids = await Promise.all(names.map((name) => dataId(dc, { name })));
+    const bps = await watch(dc, ids.map((id) => ({ dataId: id, accessType: 'write' })));
+    assert.ok(bps.every((b) => b.verified), bps.map((b) => b.message).join('\n'));
+    const modes = (await dc.customRequest('hwbp.state')).body.watchpoints.map((w: { watchpoint: { mode: string } }) => w.watchpoint.mode);
+    assert.deepEqual(modes, ['pinned', 'pinned', 'pinned', 'flexible', 'flexible', 'flexible', 'flexible', 'flexible']);
+    // counter is pinned: each of main's ten writes stops the program.
+    let counterStops = 0;
+    for (;;) {
+      const [, ev] = await Promise.all([dc.continueRequest({ threadId: 1 }), Promise.race([dc.waitForEvent('stopped'), dc.waitForEvent('terminated')])]);
+      if (ev.event === 'terminated') break;
+      if ((ev as Stopped).body.hitBreakpointIds?.includes(bps[0].id!)) counterStops++;
+    }
+    assert.equal(counterStops, 10);
+  });
+
   it('hwbp.setWatchpointMode either switches or fails naming the holders, and then nothing changes', async () => {
     dc = await session({ watchpointMode: 'pinned' });
     const ids = await Promise.all(['a', 'b', 'c', 'd', 'e', 'other'].map((name) => dataId(dc, { name })));

@@ -1,0 +1,227 @@
+/**
+ * Looking at a stopped program: stack frames, scopes, variables (with the debug registers as a
+ * scope), evaluate and setVariable, memory and disassembly. Frame and variable references are
+ * valid while the program stays stopped; the run loop resets them when it runs.
+ */
+import { basename } from 'node:path';
+import { Handles, Source, StackFrame } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { Machine, VariableInfo } from '../target';
+import { hex, needMachine, needStopped, parseAddress, UserError, type SessionContext } from './common';
+
+export type VarRef =
+  | { kind: 'locals'; threadId: number; frame: number }
+  | { kind: 'globals'; threadId: number | null; frame: number }
+  | { kind: 'array'; threadId: number | null; frame: number; expr: string; info: VariableInfo }
+  | { kind: 'registers'; cpu: number }
+  | { kind: 'dr7'; cpu: number };
+
+export interface FrameRef {
+  threadId: number;
+  frame: number;
+}
+
+export class Variables {
+  private readonly refs = new Handles<VarRef>();
+  private readonly frameRefs = new Handles<FrameRef>();
+
+  /**
+   * @param isWatched whether a data breakpoint covers bytes of [addr, addr + size) (the Variables
+   * view marks such variables).
+   */
+  constructor(private readonly ctx: SessionContext, private readonly isWatched: (addr: number, size: number) => boolean) {}
+
+  /** The program runs: every frame and variable reference given out so far is void. */
+  reset(): void {
+    this.frameRefs.reset();
+    this.refs.reset();
+  }
+
+  /** What a variablesReference stands for, or undefined. */
+  ref(id: number): VarRef | undefined {
+    return this.refs.get(id);
+  }
+
+  frameOf(frameId: unknown): FrameRef {
+    const f = typeof frameId === 'number' ? this.frameRefs.get(frameId) : undefined;
+    if (f === undefined) throw new UserError(`frame ${String(frameId)} is not valid (frames are valid only while stopped)`);
+    return f;
+  }
+
+  threadOf(id: unknown): number {
+    const m = needMachine(this.ctx);
+    if (typeof id !== 'number' || !m.threads.some((t) => t.id === id)) throw new UserError(`no thread with id ${String(id)}`);
+    return id;
+  }
+
+  threads(): DebugProtocol.Thread[] {
+    const m = this.ctx.machine;
+    const threads = m === null ? [] : m.threadInfos().filter((t) => t.state !== 'unstarted' && t.state !== 'exited');
+    const out = threads.map((t) => ({ id: t.id, name: t.cpu === null ? t.name : `${t.name} (cpu${t.cpu})` }));
+    return out.length === 0 ? [{ id: 1, name: 'main' }] : out;
+  }
+
+  stackTrace(args: DebugProtocol.StackTraceArguments): DebugProtocol.StackTraceResponse['body'] {
+    const m = needStopped(this.ctx);
+    const threadId = this.threadOf(args.threadId);
+    const th = m.thread(threadId);
+    if (th.state === 'exited' || th.frames.length === 0) return { stackFrames: [], totalFrames: 0 };
+    const frames = m.frames(threadId);
+    const start = args.startFrame ?? 0;
+    const count = args.levels || frames.length; // 0 or absent: all of them
+    const source = this.source();
+    return {
+      stackFrames: frames.slice(start, start + count).map((f) => {
+        const sf = new StackFrame(this.frameRefs.create({ threadId, frame: f.index }), f.fn, source, f.location.line, f.location.col) as DebugProtocol.StackFrame;
+        sf.endLine = f.location.endLine;
+        sf.endColumn = f.location.endCol;
+        sf.instructionPointerReference = hex(f.location.codeAddr);
+        return sf;
+      }),
+      totalFrames: frames.length,
+    };
+  }
+
+  scopes(args: DebugProtocol.ScopesArguments): DebugProtocol.Scope[] {
+    const m = needStopped(this.ctx);
+    const { threadId, frame } = this.frameOf(args.frameId);
+    const cpu = m.thread(threadId).cpu;
+    return [
+      { name: 'Locals', variablesReference: this.refs.create({ kind: 'locals', threadId, frame }), expensive: false, presentationHint: 'locals' },
+      { name: 'Globals', variablesReference: this.refs.create({ kind: 'globals', threadId, frame }), expensive: false },
+      { name: `Registers (cpu${cpu})`, variablesReference: this.refs.create({ kind: 'registers', cpu }), expensive: false, presentationHint: 'registers' },
+    ];
+  }
+
+  variables(args: DebugProtocol.VariablesArguments): DebugProtocol.Variable[] {
+    const m = needStopped(this.ctx);
+    const ref = this.refs.get(args.variablesReference);
+    if (ref === undefined) throw new UserError(`variablesReference ${args.variablesReference} is not valid (references are valid only while stopped)`);
+    switch (ref.kind) {
+      case 'locals':
+        return m.locals(ref.threadId, ref.frame).map((v) => this.variable(v, v.name, ref.threadId, ref.frame));
+      case 'globals':
+        return m.globals().map((v) => this.variable(v, v.name, ref.threadId, ref.frame));
+      case 'array': {
+        const elemSize = ref.info.size / (ref.info.elements?.length ?? 1);
+        const elemType = ref.info.type.replace(/\[\d+\]$/, '');
+        return (ref.info.elements ?? []).map((value, i) => ({
+          name: `[${i}]`, value, type: elemType, variablesReference: 0, evaluateName: `${ref.expr}[${i}]`,
+          memoryReference: hex(ref.info.addr + i * elemSize),
+        }));
+      }
+      case 'registers':
+        return this.registerVariables(m, ref.cpu);
+      case 'dr7':
+        return (m.kernel.snapshot().cpus[ref.cpu].control.dr7Decoded ?? []).map((d) => ({
+          name: `slot ${d.slot}`, value: `${d.global ? 'G' : '-'}${d.local ? 'L' : '-'} ${d.rw} len ${d.len}`, variablesReference: 0,
+        }));
+    }
+  }
+
+  evaluate(args: DebugProtocol.EvaluateArguments): DebugProtocol.EvaluateResponse['body'] {
+    const m = needStopped(this.ctx);
+    const scope = args.frameId === undefined ? null : this.frameOf(args.frameId);
+    const r = m.evaluate(args.expression, scope?.threadId ?? null, scope?.frame ?? 0);
+    let ref = 0;
+    if (r.type.endsWith(']')) {
+      const info = m.variable(args.expression, scope?.threadId ?? null, scope?.frame ?? 0);
+      if (info !== null) ref = this.refs.create({ kind: 'array', threadId: scope?.threadId ?? null, frame: scope?.frame ?? 0, expr: args.expression, info });
+    }
+    return { result: r.value, type: r.type, variablesReference: ref, memoryReference: r.addr === null ? undefined : hex(r.addr) };
+  }
+
+  setVariable(args: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
+    const m = needStopped(this.ctx);
+    const ref = this.refs.get(args.variablesReference);
+    if (ref === undefined || ref.kind === 'registers' || ref.kind === 'dr7') throw new UserError('only variables and array elements can be set');
+    const expr = ref.kind === 'array' ? `${ref.expr}${args.name}` : args.name;
+    const threadId = ref.kind === 'globals' ? null : ref.threadId;
+    const r = m.assign(expr, args.value, threadId, ref.frame);
+    return { value: r.value, type: r.type };
+  }
+
+  readMemory(args: DebugProtocol.ReadMemoryArguments): DebugProtocol.ReadMemoryResponse['body'] {
+    const m = needStopped(this.ctx);
+    const base = parseAddress(args.memoryReference) + (args.offset ?? 0);
+    const count = args.count;
+    if (!Number.isInteger(count) || count < 0 || count > 1 << 20) throw new UserError(`readMemory: count ${count} must be 0 to 1048576 bytes`);
+    // Skip what is unmapped before the first readable byte; stop at the first unmapped one after it.
+    let leading = 0;
+    while (leading < count && m.memory.find(base + leading, 1) === null) leading++;
+    const bytes: number[] = [];
+    for (let a = base + leading; a < base + count; a++) {
+      const seg = m.memory.find(a, 1);
+      if (seg === null) break;
+      bytes.push(seg.bytes[a - seg.base]);
+    }
+    return bytes.length === 0
+      ? { address: hex(base), data: '', unreadableBytes: count }
+      : { address: hex(base + leading), data: Buffer.from(bytes).toString('base64'), unreadableBytes: count - leading - bytes.length };
+  }
+
+  writeMemory(args: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
+    const m = needStopped(this.ctx);
+    const addr = parseAddress(args.memoryReference) + (args.offset ?? 0);
+    const data = Buffer.from(args.data, 'base64');
+    m.memory.write(addr, new Uint8Array(data));
+    return { bytesWritten: data.length };
+  }
+
+  disassemble(args: DebugProtocol.DisassembleArguments): DebugProtocol.DisassembleResponse['body'] {
+    const m = needMachine(this.ctx);
+    const all = m.allStatements();
+    const base = parseAddress(args.memoryReference) + (args.offset ?? 0);
+    const start = Math.floor(base / 4) * 4 + (args.instructionOffset ?? 0) * 4;
+    const source = this.source();
+    const instructions: DebugProtocol.DisassembledInstruction[] = [];
+    for (let i = 0; i < args.instructionCount; i++) {
+      const addr = start + i * 4;
+      const s = m.statementAt(addr);
+      if (s === undefined) {
+        instructions.push({ address: hex(addr), instruction: '??', presentationHint: 'invalid' });
+        continue;
+      }
+      instructions.push({
+        address: hex(addr), instruction: s.text, symbol: s === all.find((x) => x.fn === s.fn) ? s.fn : undefined,
+        location: source, line: s.span.line, column: s.span.col, endLine: s.span.endLine, endColumn: s.span.endCol,
+      });
+    }
+    return { instructions };
+  }
+
+  private variable(v: VariableInfo, expr: string, threadId: number | null, frame: number): DebugProtocol.Variable {
+    return {
+      name: v.name, value: v.value, type: v.type, evaluateName: expr, memoryReference: hex(v.addr),
+      variablesReference: v.elements !== undefined ? this.refs.create({ kind: 'array', threadId, frame, expr, info: v }) : 0,
+      presentationHint: this.isWatched(v.addr, v.size) ? { attributes: ['hasDataBreakpoint'] } : undefined,
+    };
+  }
+
+  /** The stopped CPU's debug registers, decoded. */
+  private registerVariables(m: Machine, cpu: number): DebugProtocol.Variable[] {
+    const snap = m.kernel.snapshot().cpus[cpu];
+    const out: DebugProtocol.Variable[] = [];
+    for (const cls of snap.classes) {
+      for (const r of cls.registers) {
+        const o = r.occupant;
+        out.push({
+          name: r.name,
+          value: o === null ? 'free' : `${hex(r.value)}  #${o.eventId} ${o.owner}: ${o.type} len ${o.len} ${o.pinned ? 'pinned' : 'flexible'}`,
+          variablesReference: 0,
+        });
+      }
+    }
+    if (snap.control.dr7 !== undefined) {
+      out.push({ name: 'DR6', value: hex(snap.control.dr6 ?? 0) + (snap.control.statusHits.length > 0 ? `  (${snap.control.statusHits.join(', ')})` : ''), variablesReference: 0 });
+      out.push({ name: 'DR7', value: hex(snap.control.dr7), variablesReference: this.refs.create({ kind: 'dr7', cpu }) });
+    }
+    const running = snap.runningPid === null ? null : m.threads.find((t) => t.task?.pid === snap.runningPid);
+    if (running && running.frames.length > 0) out.push({ name: 'pc', value: hex(m.frames(running.id)[0].location.codeAddr), variablesReference: 0 });
+    return out;
+  }
+
+  private source(): Source {
+    return new Source(basename(this.ctx.programPath), this.ctx.programPath);
+  }
+}

@@ -23,6 +23,8 @@ export class RegistersView implements vscode.TreeDataProvider<ViewNode>, vscode.
   private roots: ViewNode[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastRefresh = 0;
+  /** The stop whose CPU was last revealed. */
+  private lastStop: string | null = null;
 
   constructor() {
     this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
@@ -79,6 +81,7 @@ export class RegistersView implements vscode.TreeDataProvider<ViewNode>, vscode.
     this.lastRefresh = Date.now();
     const state = this.current();
     this.roots = buildTree(state);
+    this.revealStoppedCpu(state);
     const status = statusOf(state);
     this.view.message = state === null ? 'No hwbp debug session is active. Open a .hwsim file and press F5.' : undefined;
     this.view.badge = status === null ? undefined : { value: status.free, tooltip: `${status.free} free debug register${status.free === 1 ? '' : 's'} on the focused thread's CPU` };
@@ -90,6 +93,23 @@ export class RegistersView implements vscode.TreeDataProvider<ViewNode>, vscode.
       this.status.show();
     }
     this.changed.fire();
+  }
+
+  /**
+   * VS Code remembers each node's expanded state by id and ignores a later `expanded`, so at a new
+   * stop the stopped thread's CPU is expanded explicitly: that is where the registers that matter are.
+   */
+  private revealStoppedCpu(state: SessionState | null): void {
+    const key = state === null || state.running || state.stoppedThreadId === null ? null : `${state.stoppedThreadId}@${state.kernel?.cpus.map((c) => c.time).join(',')}`;
+    if (key === null || key === this.lastStop || !this.view.visible) return;
+    this.lastStop = key;
+    const node = this.roots.find((n) => n.expanded === true && n.id.startsWith('cpu'));
+    if (node !== undefined) void Promise.resolve(this.view.reveal(node, { expand: true, select: false, focus: false })).catch(() => undefined);
+  }
+
+  getParent(): ViewNode | undefined {
+    // Only CPU nodes (roots) are revealed.
+    return undefined;
   }
 
   getTreeItem(node: ViewNode): vscode.TreeItem {

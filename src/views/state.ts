@@ -14,6 +14,8 @@ export interface RegisterView {
 
 export interface CpuView {
   cpu: number;
+  /** The CPU's simulated clock. */
+  time: number;
   runningPid: number | null;
   runningName: string | null;
   classes: { name: string; slots: number; registers: RegisterView[] }[];

@@ -3,11 +3,12 @@
  * nothing (the machine stops at the address); a hardware one takes an execute debug register on
  * every thread, through the watchpoint manager, and may be refused.
  */
-import { basename } from 'node:path';
+import { basename, resolve as resolvePath } from 'node:path';
 import { BreakpointEvent, Source } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { checkConditions } from './conditions';
 import { hex, needMachine, orNull, parseAddress, type SessionContext } from './common';
+import type { Args } from './validation';
 import type { WatchpointInfo } from './watchpoints';
 
 export interface CodeBp {
@@ -46,8 +47,16 @@ export class CodeBreakpoints {
     return this.bps.find((b) => b.id === id);
   }
 
-  setSource(args: DebugProtocol.SetBreakpointsArguments): DebugProtocol.Breakpoint[] {
+  /**
+   * setBreakpoints: the breakpoints of one source file. Only the launched program has code: for
+   * any other file each breakpoint is answered unverified, and the program's own are left alone.
+   */
+  setSource(args: Args<'setBreakpoints'>): DebugProtocol.Breakpoint[] {
     const statements = needMachine(this.ctx).allStatements();
+    if (!this.isProgram(args.source)) {
+      const message = `not part of the launched program ${basename(this.ctx.programPath)}`;
+      return (args.breakpoints ?? []).map((sb) => ({ id: this.ctx.nextBreakpointId(), verified: false, message, reason: 'failed', line: sb.line }));
+    }
     return this.replace('source', (args.breakpoints ?? []).map((sb) => {
       // A line without a statement moves to the next one that has one.
       const s = statements.filter((x) => x.span.line >= sb.line).sort((a, b) => a.span.line - b.span.line || a.codeAddr - b.codeAddr)[0];
@@ -58,7 +67,7 @@ export class CodeBreakpoints {
     }));
   }
 
-  setFunction(args: DebugProtocol.SetFunctionBreakpointsArguments): DebugProtocol.Breakpoint[] {
+  setFunction(args: Args<'setFunctionBreakpoints'>): DebugProtocol.Breakpoint[] {
     const statements = needMachine(this.ctx).allStatements();
     return this.replace('function', (args.breakpoints ?? []).map((fb) => {
       const s = statements.find((x) => x.fn === fb.name);
@@ -69,7 +78,7 @@ export class CodeBreakpoints {
     }));
   }
 
-  setInstruction(args: DebugProtocol.SetInstructionBreakpointsArguments): DebugProtocol.Breakpoint[] {
+  setInstruction(args: Args<'setInstructionBreakpoints'>): DebugProtocol.Breakpoint[] {
     const m = needMachine(this.ctx);
     return this.replace('instruction', (args.breakpoints ?? []).map((ib) => {
       let addr = -1;
@@ -83,6 +92,15 @@ export class CodeBreakpoints {
       if (problem === null && s === undefined) problem = `${hex(addr)} is not the address of a statement (statements are 4 bytes apart from 0x400000)`;
       return { addr, line: s?.span.line ?? 0, mode: ib.mode, condition: ib.condition, hitCondition: ib.hitCondition, problem };
     }));
+  }
+
+  /**
+   * Whether a source is the launched program: its path, resolved against the adapter's working
+   * directory and normalized, is the program's; a source without a path is matched by its name.
+   */
+  private isProgram(source: { path?: string; name?: string }): boolean {
+    if (source.path !== undefined && source.path !== '') return resolvePath(source.path) === this.ctx.programPath;
+    return source.name !== undefined && source.name === basename(this.ctx.programPath);
   }
 
   /** The machine is gone (end, restart): no breakpoint holds a register any more. */

@@ -9,6 +9,7 @@ import { RuntimeFault, type Machine } from '../target';
 import { breakpointChanged } from './codeBreakpoints';
 import { hex, needMachine, orNull, parseAddress, UserError, type SessionContext } from './common';
 import { checkConditions } from './conditions';
+import type { Args } from './validation';
 import type { Variables } from './variables';
 import type { WatchAccess, WatchpointInfo } from './watchpoints';
 
@@ -71,7 +72,7 @@ export class DataBreakpoints {
     return this.bps.some((bp) => bp.verified && bp.target.addr < addr + size && bp.target.addr + bp.target.size > addr);
   }
 
-  info(args: DebugProtocol.DataBreakpointInfoArguments): DebugProtocol.DataBreakpointInfoResponse['body'] {
+  info(args: Args<'dataBreakpointInfo'>): DebugProtocol.DataBreakpointInfoResponse['body'] {
     const m = needMachine(this.ctx);
     const accessTypes: DebugProtocol.DataBreakpointAccessType[] = m.config.arch === 'arm64' ? ['write', 'read', 'readWrite'] : ['write', 'readWrite'];
     let target: DataTarget;
@@ -89,7 +90,7 @@ export class DataBreakpoints {
     };
   }
 
-  set(args: DebugProtocol.SetDataBreakpointsArguments): DebugProtocol.Breakpoint[] {
+  set(args: Args<'setDataBreakpoints'>): DebugProtocol.Breakpoint[] {
     needMachine(this.ctx);
     const requests: DataRequest[] = (args.breakpoints ?? []).map((b) => {
       let target: DataTarget | string;
@@ -147,7 +148,7 @@ export class DataBreakpoints {
     }
   }
 
-  private resolve(m: Machine, args: DebugProtocol.DataBreakpointInfoArguments): DataTarget {
+  private resolve(m: Machine, args: Args<'dataBreakpointInfo'>): DataTarget {
     const bytes = args.bytes;
     if (bytes !== undefined && (!Number.isInteger(bytes) || bytes < 1 || bytes > 64)) {
       throw new UserError(`${bytes} bytes: a data breakpoint covers 1 to 64 bytes`);

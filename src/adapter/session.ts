@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath, basename } from 'node:path';
 import {
-  Event as DapEvent, InitializedEvent, LoggingDebugSession, OutputEvent, TerminatedEvent, ThreadEvent, logger, Logger,
+  DebugSession, Event as DapEvent, InitializedEvent, OutputEvent, Response, TerminatedEvent, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { formatDiagnostic, loadProgram, type Machine } from '../target';
@@ -23,6 +23,7 @@ import { DataBreakpoints } from './dataBreakpoints';
 import { SET_MODE_REQUEST, STATE_EVENT, STATE_REQUEST, type LaunchArguments } from './protocol';
 import { RunLoop } from './runLoop';
 import { buildState, type HwbpState } from './state';
+import { checkRequest, type Args } from './validation';
 import { Variables } from './variables';
 import { WatchpointManager, type WatchpointInfo } from './watchpoints';
 
@@ -30,7 +31,16 @@ export { LAUNCH_ATTRIBUTES, SET_MODE_REQUEST, STATE_EVENT, STATE_REQUEST, type L
 export type { HwbpState } from './state';
 export { hitConditionHolds } from './conditions';
 
-export class HwbpDebugSession extends LoggingDebugSession {
+/** A trace line longer than this is cut (a whole readMemory answer is not worth echoing). */
+const TRACE_LINE_MAX = 2_000;
+
+/**
+ * One debug session. It extends the library's plain DebugSession, not LoggingDebugSession: that
+ * one logs through a logger shared by the whole process, so with several sessions in one server
+ * one session's protocol log reached another's console. `trace: true` echoes this session's own
+ * messages to its own debug console instead.
+ */
+export class HwbpDebugSession extends DebugSession {
   private machine: Machine | null = null;
   private watches: WatchpointManager | null = null;
   private launchArgs: LaunchArguments | null = null;
@@ -42,6 +52,10 @@ export class HwbpDebugSession extends LoggingDebugSession {
   private unsubscribe: (() => void) | null = null;
   /** While a mode switch runs: the other watchpoints it moved, for the response. */
   private changeLog: { label: string; why: string }[] | null = null;
+  /** Launched with trace: true: this session's messages are echoed to its debug console. */
+  private tracing = false;
+  /** The client went away (clientGone): nothing more is sent. */
+  private gone = false;
 
   /** What the parts see of the session. */
   private readonly ctx: SessionContext;
@@ -73,6 +87,63 @@ export class HwbpDebugSession extends LoggingDebugSession {
       softwareAt: (addr) => this.code.softwareAt(addr),
       withWatch: (ids) => [...this.data.withWatch(ids), ...this.code.withWatch(ids)],
     }, () => this.vars.reset());
+    // The input stream closed: the client is gone, whether or not it said goodbye.
+    this.on('close', () => this.clientGone());
+  }
+
+  /**
+   * The client vanished without disconnect (its connection closed): stop running, end the
+   * program, release every debug register the session and its program hold, and send nothing
+   * more. Safe to call more than once, and after disconnect.
+   */
+  clientGone(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.tracing = false;
+    this.pendingStart = null;
+    this.shutdownProgram();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // The door: every request is checked before its handler runs; the trace sees every message.
+
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    if (this.gone) return;
+    this.trace('From client', request);
+    const checked = checkRequest(request.command, request.arguments);
+    if (!checked.ok) {
+      const response = new Response(request);
+      if (typeof response.command !== 'string') response.command = String(response.command).slice(0, 64);
+      // 1014 is the library's code for a request it does not know.
+      this.sendErrorResponse(response, { id: checked.unknown ? 1014 : 3001, format: escapeFormat(checked.message), showUser: true });
+      return;
+    }
+    super.dispatchRequest({ ...request, arguments: checked.args });
+  }
+
+  override sendResponse(response: DebugProtocol.Response): void {
+    if (this.gone) return;
+    this.trace('To client', response);
+    super.sendResponse(response);
+  }
+
+  override sendEvent(event: DebugProtocol.Event): void {
+    if (this.gone) return;
+    this.trace('To client', event);
+    super.sendEvent(event);
+  }
+
+  /** Echo one message to this session's debug console, when tracing. */
+  private trace(direction: string, message: DebugProtocol.ProtocolMessage): void {
+    if (!this.tracing) return;
+    let text: string;
+    try {
+      text = JSON.stringify(message);
+    } catch {
+      text = '(not JSON)';
+    }
+    if (text.length > TRACE_LINE_MAX) text = `${text.slice(0, TRACE_LINE_MAX)}… (${text.length} characters)`;
+    super.sendEvent(new OutputEvent(`[trace] ${direction}: ${text}\n`, 'console'));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -83,7 +154,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
       body();
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      this.sendErrorResponse(response, { id: 3000, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: e instanceof UserError });
+      this.sendErrorResponse(response, { id: 3000, format: escapeFormat(message), showUser: e instanceof UserError });
     }
   }
 
@@ -126,13 +197,11 @@ export class HwbpDebugSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments): void {
+  protected override launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments & Args<'launch'>): void {
     this.handle(response, () => {
-      logger.setup(args.trace ? Logger.LogLevel.Verbose : Logger.LogLevel.Stop, false);
-      if (typeof args.program !== 'string' || args.program === '') throw new UserError("launch: 'program' must name a .hwsim file");
-      if (args.watchpointMode !== undefined && !['auto', 'pinned', 'flexible'].includes(args.watchpointMode)) {
-        throw new UserError(`launch: watchpointMode '${String(args.watchpointMode)}' must be auto, pinned or flexible`);
-      }
+      // The arguments passed the door (program, numbers in the target's ranges, known modes).
+      this.tracing = args.trace === true;
+      this.trace('From client', { seq: 0, type: 'request', command: 'launch', arguments: args } as DebugProtocol.Request);
       this.launchArgs = args;
       this.programPath = resolvePath(args.program);
       this.load();
@@ -212,13 +281,14 @@ export class HwbpDebugSession extends LoggingDebugSession {
     });
   }
 
-  /** Stop any run and release every register the session holds. */
+  /** Stop any run, end the program and release every register the session and its program hold. */
   private shutdownProgram(): void {
     this.runner.cancel();
     this.watches?.dispose();
     this.watches = null;
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.machine?.kill();
     this.machine = null;
     this.data.detach();
     this.code.detach();
@@ -274,23 +344,23 @@ export class HwbpDebugSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: Args<'stackTrace'>): void {
     this.answer(response, () => this.vars.stackTrace(args));
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: Args<'scopes'>): void {
     this.answer(response, () => ({ scopes: this.vars.scopes(args) }));
   }
 
-  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: Args<'variables'>): void {
     this.answer(response, () => ({ variables: this.vars.variables(args) }));
   }
 
-  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: Args<'evaluate'>): void {
     this.answer(response, () => this.vars.evaluate(args));
   }
 
-  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: Args<'setVariable'>): void {
     this.answer(response, () => this.vars.setVariable(args));
   }
 
@@ -304,38 +374,38 @@ export class HwbpDebugSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: Args<'readMemory'>): void {
     this.answer(response, () => this.vars.readMemory(args));
   }
 
-  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: Args<'writeMemory'>): void {
     this.answer(response, () => this.vars.writeMemory(args));
   }
 
-  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: Args<'disassemble'>): void {
     this.answer(response, () => this.vars.disassemble(args));
   }
 
   // ------------------------------------------------------------------------------------------
   // Breakpoints
 
-  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: Args<'setBreakpoints'>): void {
     this.answer(response, () => ({ breakpoints: this.code.setSource(args) }));
   }
 
-  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: Args<'setFunctionBreakpoints'>): void {
     this.answer(response, () => ({ breakpoints: this.code.setFunction(args) }));
   }
 
-  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: Args<'setInstructionBreakpoints'>): void {
     this.answer(response, () => ({ breakpoints: this.code.setInstruction(args) }));
   }
 
-  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: Args<'dataBreakpointInfo'>): void {
     this.answer(response, () => this.data.info(args));
   }
 
-  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: Args<'setDataBreakpoints'>): void {
     this.handle(response, () => {
       response.body = { breakpoints: this.data.set(args) };
       this.sendResponse(response);
@@ -347,6 +417,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
   // Custom protocol for the views
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    // Only commands the door knows get here: ours, with checked arguments.
     this.handle(response, () => {
       if (command === STATE_REQUEST) {
         response.body = this.state();
@@ -354,7 +425,7 @@ export class HwbpDebugSession extends LoggingDebugSession {
         return;
       }
       if (command === SET_MODE_REQUEST) {
-        response.body = this.setMode((args ?? {}) as { id?: unknown; mode?: unknown });
+        response.body = this.setMode(args as Args<typeof SET_MODE_REQUEST>);
         this.sendResponse(response);
         this.runner.sendState();
         return;
@@ -364,10 +435,9 @@ export class HwbpDebugSession extends LoggingDebugSession {
   }
 
   /** hwbp.setWatchpointMode: switch one data or hardware breakpoint's mode, or change nothing. */
-  private setMode(a: { id?: unknown; mode?: unknown }): { watchpoint: WatchpointInfo; changed: { label: string; why: string }[] } {
+  private setMode(a: Args<typeof SET_MODE_REQUEST>): { watchpoint: WatchpointInfo; changed: { label: string; why: string }[] } {
     const bp = this.data.find(a.id) ?? this.code.find(a.id);
     if (bp === undefined) throw new UserError(`no data breakpoint with id ${String(a.id)}`);
-    if (a.mode !== 'auto' && a.mode !== 'pinned' && a.mode !== 'flexible') throw new UserError(`mode ${String(a.mode)}: use auto, pinned or flexible`);
     if (bp.watchId === null || this.watches === null) throw new UserError(`breakpoint ${bp.id} holds no register to change`);
     // Others the switch moved (auto ones made flexible for room) are reported by the manager as it goes.
     const changed: { label: string; why: string }[] = [];
@@ -391,4 +461,9 @@ export class HwbpDebugSession extends LoggingDebugSession {
       data: this.data.all(), code: this.code.all(),
     });
   }
+}
+
+/** The library reads {name} in an error's format as a variable; a message shows braces as parentheses. */
+function escapeFormat(message: string): string {
+  return message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')'));
 }

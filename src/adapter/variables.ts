@@ -8,6 +8,18 @@ import { Handles, Source, StackFrame } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Machine, VariableInfo } from '../target';
 import { hex, needMachine, needStopped, parseAddress, UserError, type SessionContext } from './common';
+import { LIMITS, type Args } from './validation';
+
+/** disassemble: characters of a statement's text shown as its instruction. */
+const INSTRUCTION_TEXT_MAX = 200;
+
+/** memoryReference + offset, which must land on an address (0 to 2^53). */
+function addressAt(request: string, memoryReference: string, offset: number | undefined): number {
+  const base = parseAddress(memoryReference);
+  const addr = base + (offset ?? 0);
+  if (!Number.isSafeInteger(addr) || addr < 0) throw new UserError(`${request}: ${memoryReference} ${offset! < 0 ? '-' : '+'} ${Math.abs(offset ?? 0)} is not an address`);
+  return addr;
+}
 
 export type VarRef =
   | { kind: 'locals'; threadId: number; frame: number }
@@ -61,7 +73,7 @@ export class Variables {
     return out.length === 0 ? [{ id: 1, name: 'main' }] : out;
   }
 
-  stackTrace(args: DebugProtocol.StackTraceArguments): DebugProtocol.StackTraceResponse['body'] {
+  stackTrace(args: Args<'stackTrace'>): DebugProtocol.StackTraceResponse['body'] {
     const m = needStopped(this.ctx);
     const threadId = this.threadOf(args.threadId);
     const th = m.thread(threadId);
@@ -82,7 +94,7 @@ export class Variables {
     };
   }
 
-  scopes(args: DebugProtocol.ScopesArguments): DebugProtocol.Scope[] {
+  scopes(args: Args<'scopes'>): DebugProtocol.Scope[] {
     const m = needStopped(this.ctx);
     const { threadId, frame } = this.frameOf(args.frameId);
     const cpu = m.thread(threadId).cpu;
@@ -93,21 +105,26 @@ export class Variables {
     ];
   }
 
-  variables(args: DebugProtocol.VariablesArguments): DebugProtocol.Variable[] {
+  variables(args: Args<'variables'>): DebugProtocol.Variable[] {
     const m = needStopped(this.ctx);
     const ref = this.refs.get(args.variablesReference);
     if (ref === undefined) throw new UserError(`variablesReference ${args.variablesReference} is not valid (references are valid only while stopped)`);
     switch (ref.kind) {
       case 'locals':
+        if (args.filter === 'indexed') return [];
         return m.locals(ref.threadId, ref.frame).map((v) => this.variable(v, v.name, ref.threadId, ref.frame));
       case 'globals':
+        if (args.filter === 'indexed') return [];
         return m.globals().map((v) => this.variable(v, v.name, ref.threadId, ref.frame));
       case 'array': {
-        const elemSize = ref.info.size / (ref.info.elements?.length ?? 1);
-        const elemType = ref.info.type.replace(/\[\d+\]$/, '');
-        return (ref.info.elements ?? []).map((value, i) => ({
-          name: `[${i}]`, value, type: elemType, variablesReference: 0, evaluateName: `${ref.expr}[${i}]`,
-          memoryReference: hex(ref.info.addr + i * elemSize),
+        // Elements are indexed variables, paged with start and count; one answer holds at most LIMITS.variables.
+        const a = ref.info.array!;
+        if (args.filter === 'named') return [];
+        const start = Math.min(args.start ?? 0, a.length);
+        const count = Math.min(args.count || a.length - start, a.length - start, LIMITS.variables);
+        return m.elements(ref.expr, ref.threadId, ref.frame, start, count).map((value, k) => ({
+          name: `[${start + k}]`, value, type: a.elementType, variablesReference: 0, evaluateName: `${ref.expr}[${start + k}]`,
+          memoryReference: hex(ref.info.addr + (start + k) * a.elementSize),
         }));
       }
       case 'registers':
@@ -119,19 +136,22 @@ export class Variables {
     }
   }
 
-  evaluate(args: DebugProtocol.EvaluateArguments): DebugProtocol.EvaluateResponse['body'] {
+  evaluate(args: Args<'evaluate'>): DebugProtocol.EvaluateResponse['body'] {
     const m = needStopped(this.ctx);
     const scope = args.frameId === undefined ? null : this.frameOf(args.frameId);
     const r = m.evaluate(args.expression, scope?.threadId ?? null, scope?.frame ?? 0);
     let ref = 0;
     if (r.type.endsWith(']')) {
       const info = m.variable(args.expression, scope?.threadId ?? null, scope?.frame ?? 0);
-      if (info !== null) ref = this.refs.create({ kind: 'array', threadId: scope?.threadId ?? null, frame: scope?.frame ?? 0, expr: args.expression, info });
+      if (info?.array !== undefined) ref = this.refs.create({ kind: 'array', threadId: scope?.threadId ?? null, frame: scope?.frame ?? 0, expr: args.expression, info });
     }
-    return { result: r.value, type: r.type, variablesReference: ref, memoryReference: r.addr === null ? undefined : hex(r.addr) };
+    return {
+      result: r.value, type: r.type, variablesReference: ref, memoryReference: r.addr === null ? undefined : hex(r.addr),
+      indexedVariables: ref === 0 ? undefined : m.variable(args.expression, scope?.threadId ?? null, scope?.frame ?? 0)?.array?.length,
+    };
   }
 
-  setVariable(args: DebugProtocol.SetVariableArguments): DebugProtocol.SetVariableResponse['body'] {
+  setVariable(args: Args<'setVariable'>): DebugProtocol.SetVariableResponse['body'] {
     const m = needStopped(this.ctx);
     const ref = this.refs.get(args.variablesReference);
     if (ref === undefined || ref.kind === 'registers' || ref.kind === 'dr7') throw new UserError('only variables and array elements can be set');
@@ -141,11 +161,10 @@ export class Variables {
     return { value: r.value, type: r.type };
   }
 
-  readMemory(args: DebugProtocol.ReadMemoryArguments): DebugProtocol.ReadMemoryResponse['body'] {
+  readMemory(args: Args<'readMemory'>): DebugProtocol.ReadMemoryResponse['body'] {
     const m = needStopped(this.ctx);
-    const base = parseAddress(args.memoryReference) + (args.offset ?? 0);
-    const count = args.count;
-    if (!Number.isInteger(count) || count < 0 || count > 1 << 20) throw new UserError(`readMemory: count ${count} must be 0 to 1048576 bytes`);
+    const base = addressAt('readMemory', args.memoryReference, args.offset);
+    const count = args.count; // at most LIMITS.readBytes (checked at the door)
     // Skip what is unmapped before the first readable byte; stop at the first unmapped one after it.
     let leading = 0;
     while (leading < count && m.memory.find(base + leading, 1) === null) leading++;
@@ -160,32 +179,43 @@ export class Variables {
       : { address: hex(base + leading), data: Buffer.from(bytes).toString('base64'), unreadableBytes: count - leading - bytes.length };
   }
 
-  writeMemory(args: DebugProtocol.WriteMemoryArguments): DebugProtocol.WriteMemoryResponse['body'] {
+  writeMemory(args: Args<'writeMemory'>): DebugProtocol.WriteMemoryResponse['body'] {
     const m = needStopped(this.ctx);
-    const addr = parseAddress(args.memoryReference) + (args.offset ?? 0);
+    const addr = addressAt('writeMemory', args.memoryReference, args.offset);
     const data = Buffer.from(args.data, 'base64');
     m.memory.write(addr, new Uint8Array(data));
     return { bytesWritten: data.length };
   }
 
-  disassemble(args: DebugProtocol.DisassembleArguments): DebugProtocol.DisassembleResponse['body'] {
+  disassemble(args: Args<'disassemble'>): DebugProtocol.DisassembleResponse['body'] {
     const m = needMachine(this.ctx);
-    const all = m.allStatements();
-    const base = parseAddress(args.memoryReference) + (args.offset ?? 0);
+    // A function's first statement carries its name as the symbol.
+    const firsts = new Set<unknown>();
+    const seen = new Set<string>();
+    for (const x of m.allStatements()) {
+      if (!seen.has(x.fn)) firsts.add(x);
+      seen.add(x.fn);
+    }
+    const base = addressAt('disassemble', args.memoryReference, args.offset);
     const start = Math.floor(base / 4) * 4 + (args.instructionOffset ?? 0) * 4;
     const source = this.source();
+    // At most LIMITS.instructions (checked at the door), each of bounded size: the source is given
+    // once (DAP lets later instructions of the same source leave it out) and long statements are cut.
+    let sourceGiven = false;
     const instructions: DebugProtocol.DisassembledInstruction[] = [];
     for (let i = 0; i < args.instructionCount; i++) {
       const addr = start + i * 4;
-      const s = m.statementAt(addr);
+      const s = addr < 0 ? undefined : m.statementAt(addr);
       if (s === undefined) {
-        instructions.push({ address: hex(addr), instruction: '??', presentationHint: 'invalid' });
+        instructions.push({ address: addr < 0 ? '0x0' : hex(addr), instruction: '??', presentationHint: 'invalid' });
         continue;
       }
       instructions.push({
-        address: hex(addr), instruction: s.text, symbol: s === all.find((x) => x.fn === s.fn) ? s.fn : undefined,
-        location: source, line: s.span.line, column: s.span.col, endLine: s.span.endLine, endColumn: s.span.endCol,
+        address: hex(addr), instruction: s.text.length > INSTRUCTION_TEXT_MAX ? `${s.text.slice(0, INSTRUCTION_TEXT_MAX)}…` : s.text,
+        symbol: firsts.has(s) ? s.fn : undefined,
+        location: sourceGiven ? undefined : source, line: s.span.line, column: s.span.col, endLine: s.span.endLine, endColumn: s.span.endCol,
       });
+      sourceGiven = true;
     }
     return { instructions };
   }
@@ -193,7 +223,8 @@ export class Variables {
   private variable(v: VariableInfo, expr: string, threadId: number | null, frame: number): DebugProtocol.Variable {
     return {
       name: v.name, value: v.value, type: v.type, evaluateName: expr, memoryReference: hex(v.addr),
-      variablesReference: v.elements !== undefined ? this.refs.create({ kind: 'array', threadId, frame, expr, info: v }) : 0,
+      variablesReference: v.array !== undefined ? this.refs.create({ kind: 'array', threadId, frame, expr, info: v }) : 0,
+      indexedVariables: v.array?.length,
       presentationHint: this.isWatched(v.addr, v.size) ? { attributes: ['hasDataBreakpoint'] } : undefined,
     };
   }

@@ -59,6 +59,11 @@ function frontEnd(source: string, file: string, overrides: MachineOverrides): { 
   }
 }
 
+/** The range of each numeric launch-time override, inclusive (the adapter checks launch arguments against these). */
+export const OVERRIDE_LIMITS: Readonly<Record<'cpus' | 'seed' | 'mux' | 'timeslice', readonly [number, number]>> = Object.freeze({
+  cpus: [1, 64], seed: [0, 2 ** 32 - 1], mux: [1, 1e9], timeslice: [1, 1e6],
+} as const);
+
 /** What is wrong with launch-time overrides (empty if nothing). */
 export function overrideErrors(o: MachineOverrides): string[] {
   return validateOverrides(o);
@@ -67,8 +72,7 @@ export function overrideErrors(o: MachineOverrides): string[] {
 function validateOverrides(o: MachineOverrides): string[] {
   const errors: string[] = [];
   if (o.arch !== undefined && o.arch !== 'x86_64' && o.arch !== 'arm64') errors.push(`arch '${String(o.arch)}': use x86_64 or arm64`);
-  const ranges: Record<string, [number, number]> = { cpus: [1, 64], seed: [0, 2 ** 32 - 1], mux: [1, 1e9], timeslice: [1, 1e6] };
-  for (const [key, [lo, hi]] of Object.entries(ranges)) {
+  for (const [key, [lo, hi]] of Object.entries(OVERRIDE_LIMITS)) {
     const v = (o as Record<string, unknown>)[key];
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < lo || (v as number) > hi)) errors.push(`${key} ${String(v)}: need a whole number from ${lo} to ${hi}`);
   }

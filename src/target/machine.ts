@@ -143,8 +143,8 @@ export interface VariableInfo {
   addr: number;
   size: number;
   value: string;
-  /** Element values of an array, formatted. */
-  elements?: string[];
+  /** For an array: how many elements, of which type and size (read them with Machine.elements). */
+  array?: { length: number; elementType: string; elementSize: number };
 }
 
 export interface EvaluateResult {
@@ -221,6 +221,8 @@ export class Machine implements Port {
   private cursor = 0;
   private cycleStart = 0;
   private finished: StopEvent | null = null;
+  /** The program's other debug-register users, to close when the program is killed. */
+  private readonly userHandles: { close(): void }[] = [];
 
   constructor(program: LoweredProgram) {
     this.program = program;
@@ -582,6 +584,32 @@ export class Machine implements Port {
     }
   }
 
+  /**
+   * End the program at once, as SIGKILL does (its debugger went away): every live thread exits, so
+   * every breakpoint bound to its task is released, and the program's other users close theirs.
+   * No event is emitted. Afterwards the kernel holds nothing of this program.
+   */
+  kill(): void {
+    for (const h of this.userHandles.splice(0)) {
+      try {
+        h.close();
+      } catch (e) {
+        if (!(e instanceof HwbpError)) throw e; // released already, with its thread
+      }
+    }
+    for (const th of this.threads) {
+      if (th.state === 'exited' || th.state === 'unstarted') continue;
+      for (const c of this.cpus) {
+        if (c.current === th) this.deschedule(c, th, 'exited');
+        const i = c.queue.indexOf(th);
+        if (i >= 0) c.queue.splice(i, 1);
+      }
+      th.state = 'exited';
+      if (th.task !== null) this.kernel.exitTask(th.task);
+    }
+    this.finished ??= this.stopEvent('exited', null, null, [], 'killed', 137);
+  }
+
   private checkDeadlock(): StopEvent | null {
     const live = this.threads.filter((t) => t.state !== 'exited' && t.state !== 'unstarted');
     if (live.length === 0) return null;
@@ -619,9 +647,11 @@ export class Machine implements Port {
     try {
       if (user.kind === 'wide') {
         const wide = this.kernel.registerWideBreakpoint(attr, { owner: user.label });
+        this.userHandles.push(wide);
         this.users.push({ user, eventIds: wide.events.map((e) => e.id), error: null });
       } else {
         const ev = this.kernel.perfEventOpen(attr, { pid: th?.task?.pid ?? -1, cpu: user.cpu ?? -1 }, { owner: user.label });
+        this.userHandles.push(ev);
         this.users.push({ user, eventIds: [ev.id], error: null });
       }
     } catch (e) {
@@ -850,11 +880,28 @@ export class Machine implements Port {
     if (type.k === 'array') {
       const elem = type.elem as ValueType;
       const es = sizeOf(elem);
-      const elements: string[] = [];
-      for (let i = 0; i < type.count && i < 4096; i++) elements.push(this.readValue(addr + i * es, elem));
-      return { name, type: typeToString(type), addr, size, value: `[${elements.slice(0, 8).join(', ')}${type.count > 8 ? ', …' : ''}]`, elements };
+      // The value shows the first few elements; the rest are read on demand (elements()).
+      const preview: string[] = [];
+      for (let i = 0; i < type.count && i < 8; i++) preview.push(this.readValue(addr + i * es, elem));
+      return {
+        name, type: typeToString(type), addr, size, value: `[${preview.join(', ')}${type.count > 8 ? ', …' : ''}]`,
+        array: { length: type.count, elementType: typeToString(elem), elementSize: es },
+      };
     }
     return { name, type: typeToString(type), addr, size, value: this.readValue(addr, type) };
+  }
+
+  /** Elements [start, start + count) of the array an expression names, formatted (fewer past its end). */
+  elements(text: string, threadId: number | null, frameIndex: number, start: number, count: number): string[] {
+    const { lowered, fake, gen } = this.compileForDebugger(text, threadId, frameIndex);
+    const type = lowered.place?.type;
+    if (lowered.place === null || type === undefined || type.k !== 'array') throw new RuntimeFault(`${text} is not an array`);
+    const elem = type.elem as ValueType;
+    const es = sizeOf(elem);
+    const addr = gen.address(lowered.place)(fake);
+    const out: string[] = [];
+    for (let i = start; i < type.count && i < start + count; i++) out.push(this.readValue(addr + i * es, elem));
+    return out;
   }
 
   private readValue(addr: number, type: ValueType): string {

@@ -33,7 +33,8 @@ export interface WireOptions {
 }
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
-export const MAX_DEPTH = 64;
+/** Far above what any request needs (the session's validation allows 32): a guard against absurd nesting only. */
+export const MAX_DEPTH = 256;
 /** Longest header block we wait for before deciding the bytes are not a header at all. */
 const MAX_HEADER_BYTES = 1024;
 const HEADER_NAME = Buffer.from('content-length:', 'latin1');
@@ -88,7 +89,7 @@ export function connectWire(session: WireSession, input: Readable, output: Writa
       // Only something meant as a request gets a response; anything else is reported as output.
       const meantAsRequest = typeof m === 'object' && m !== null && (m.type === 'request' || m.type === undefined);
       const requestSeq = meantAsRequest && Number.isSafeInteger(m.seq) && (m.seq as number) >= 0 ? (m.seq as number) : null;
-      if (requestSeq !== null) refuse(requestSeq, typeof m.command === 'string' ? m.command.slice(0, 100) : '', `invalid request: ${problem}`);
+      if (requestSeq !== null) refuse(requestSeq, typeof m.command === 'string' ? m.command.slice(0, 100) : '', problem);
       else complain(`ignored an invalid message: ${problem}`);
       return;
     }
@@ -198,14 +199,14 @@ export function shapeProblem(message: unknown, maxDepth: number = MAX_DEPTH): st
   if (!Number.isSafeInteger(m.seq) || (m.seq as number) < 0) return `seq must be a non-negative integer, got ${describe(m.seq)}`;
   if (m.type !== 'request' && m.type !== 'response') return `type must be "request" (or "response" to a request of ours), got ${describe(m.type)}`;
   if (m.type === 'request') {
-    if (typeof m.command !== 'string' || m.command.length === 0 || m.command.length > 100) return `command must be a request name (a string of 1 to 100 characters), got ${describe(m.command)}`;
+    if (typeof m.command !== 'string' || m.command.length === 0 || m.command.length > 100) return `request: command must be a request name (a string of 1 to 100 characters), got ${describe(m.command)}`;
     if (m.arguments !== undefined && (m.arguments === null || typeof m.arguments !== 'object' || Array.isArray(m.arguments))) {
       return `${m.command}: arguments must be an object, got ${describe(m.arguments)}`;
     }
   } else if (!Number.isSafeInteger(m.request_seq) || typeof m.command !== 'string' || typeof m.success !== 'boolean') {
     return 'a response needs request_seq, command and success';
   }
-  if (depthOver(message, maxDepth)) return `${typeof m.command === 'string' ? `${m.command}: ` : ''}arguments nested deeper than ${maxDepth} levels`;
+  if (depthOver(message, maxDepth)) return `${typeof m.command === 'string' ? m.command : 'message'}: arguments are nested more than ${maxDepth} levels deep`;
   return null;
 }
 

@@ -79,15 +79,15 @@ describe('adapter transport (wire)', () => {
     const { input, output, session } = setup();
     input.write(frame(JSON.stringify({ seq: 7, type: 'request', command: { toString: 1 } })));
     input.write(frame(JSON.stringify({ seq: 8, type: 'request', command: 'threads', arguments: [1, 2] })));
-    input.write(frame(`{"seq":9,"type":"request","command":"variables","arguments":${'{"a":'.repeat(100)}1${'}'.repeat(100)}}`));
+    input.write(frame(`{"seq":9,"type":"request","command":"variables","arguments":${'{"a":'.repeat(300)}1${'}'.repeat(300)}}`));
     input.write(frame(JSON.stringify({ seq: 1.5, type: 'request', command: 'threads' })));
     input.write(frame(JSON.stringify({ seq: 10, type: 'event', event: 'x' })));
     assert.deepEqual(session.got, []);
     const answers = written(output);
     assert.deepEqual(answers.filter((m) => m.type === 'response').map((m) => [m.request_seq, m.success]), [[7, false], [8, false], [9, false]]);
-    assert.match(answers[0].message as string, /command must be a request name .* got \{"toString":1\}/);
-    assert.match(answers[1].message as string, /threads: arguments must be an object, got \[1,2\]/);
-    assert.match(answers[2].message as string, /variables: arguments nested deeper than 64 levels/);
+    assert.match(answers[0].message as string, /^request: command must be a request name .* got \{"toString":1\}$/);
+    assert.match(answers[1].message as string, /^threads: arguments must be an object, got \[1,2\]$/);
+    assert.match(answers[2].message as string, /^variables: arguments are nested more than 256 levels deep$/);
     assert.equal(answers.filter((m) => m.type === 'event').length, 2, 'no seq to answer to: reported as output');
   });
 

@@ -51,6 +51,7 @@ describe('fuzz: known adapter failures (KNOWN_ADAPTER_FAILURES)', function () {
     it(`${id}: ${listed ? 'still fails (listed as known)' : 'behaves'}`, () => {
       const r = results.find((x) => x.id === id);
       assert.ok(r !== undefined, `no repro result for ${id}`);
+      assert.equal(r.error, undefined, r.error);
       if (listed) {
         assert.notEqual(r.failure, null, `${id} is fixed: remove it from KNOWN_ADAPTER_FAILURES (test/fuzz/knownFailures.ts)`);
       } else {

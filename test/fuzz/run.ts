@@ -14,7 +14,8 @@ import { KNOWN_ADAPTER_FAILURES } from './knownFailures';
 import { checkRepros } from './repros';
 
 function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
+  // The last occurrence wins, so `npm run fuzz -- --runs 200` overrides the script's default.
+  const i = process.argv.lastIndexOf(`--${name}`);
   if (i >= 0 && i + 1 < process.argv.length) return process.argv[i + 1];
   const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
   return eq === undefined ? fallback : eq.slice(name.length + 3);
@@ -46,8 +47,8 @@ async function main(): Promise<void> {
 
   console.log('\nknown failures (repros):');
   for (const r of await checkRepros()) {
-    const status = r.failure === null ? (r.listed ? 'FIXED (remove it from KNOWN_ADAPTER_FAILURES)' : 'ok') : r.listed ? 'still fails (listed)' : 'FAILS (not listed)';
-    if (r.listed !== (r.failure !== null)) failed = true;
+    const status = r.error !== undefined ? `ERROR: ${r.error}` : r.failure === null ? (r.listed ? 'FIXED (remove it from KNOWN_ADAPTER_FAILURES)' : 'ok') : r.listed ? 'still fails (listed)' : 'FAILS (not listed)';
+    if (r.error !== undefined || r.listed !== (r.failure !== null)) failed = true;
     console.log(`  ${r.id}: ${status}${r.failure !== null ? ` — ${r.failure}` : ''}`);
   }
   process.exitCode = failed ? 1 : 0;

@@ -33,24 +33,7 @@ export const FAILURE_IDS = [
 export type FailureId = (typeof FAILURE_IDS)[number];
 
 /** Every failure that today's adapter still shows. Remove an id when its fix lands. */
-export const KNOWN_ADAPTER_FAILURES: readonly FailureId[] = [
-  'non-string-command',
-  'deep-arguments',
-  'disassemble-unbounded-count',
-  'disassemble-loose-count',
-  'disassemble-nan-address',
-  'read-memory-object-offset',
-  'set-breakpoints-foreign-source',
-  'breakpoint-entry-not-object',
-  'frame-huge-content-length',
-  'frame-loose-content-length',
-  'frame-lf-only-header',
-  'frame-binary-bytes',
-  'frame-non-json-body',
-  'frame-null-body',
-  'server-trace-cross-talk',
-  'server-vanished-client-runs-on',
-];
+export const KNOWN_ADAPTER_FAILURES: readonly FailureId[] = [];
 
 /** A request as the fuzz is about to send it. */
 export interface RequestShape {

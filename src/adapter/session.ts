@@ -430,7 +430,7 @@ export class HwbpDebugSession extends DebugSession {
         this.runner.sendState();
         return;
       }
-      throw new UserError(`unknown request '${command}'`);
+      throw new UserError(`unrecognized request '${command}'`);
     });
   }
 

@@ -213,7 +213,7 @@ export type Checked = { ok: true; args: unknown } | { ok: false; message: string
 export function checkRequest(command: unknown, args: unknown): Checked {
   if (typeof command !== 'string') return { ok: false, unknown: true, message: `a request's command must be a string, got ${show(command)}` };
   const name = command.length > 64 ? `${command.slice(0, 64)}…` : command;
-  if (!Object.hasOwn(REQUEST_SCHEMAS, command)) return { ok: false, unknown: true, message: `unknown request '${name}'` };
+  if (!Object.hasOwn(REQUEST_SCHEMAS, command)) return { ok: false, unknown: true, message: `unrecognized request '${name}'` };
   const depth = depthOf(args, LIMITS.depth);
   if (depth > LIMITS.depth) return { ok: false, unknown: false, message: `${name}: arguments are nested more than ${LIMITS.depth} levels deep` };
   const r = REQUEST_SCHEMAS[command as Command].safeParse(args);

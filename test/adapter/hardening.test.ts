@@ -134,7 +134,7 @@ describe('hardened adapter', function () {
     await assert.rejects(dc.customRequest('disassemble', { memoryReference: '0x400000', instructionCount: 'Infinity' }),
       /^Error: disassemble: instructionCount must be an integer between 0 and 100000, got "Infinity"$/);
     await assert.rejects(dc.customRequest('evaluate', { expression: '1', junk: nested(100) }), /^Error: evaluate: arguments are nested more than 32 levels deep$/);
-    await assert.rejects(dc.customRequest('frobnicate', {}), /^Error: unknown request 'frobnicate'$/);
+    await assert.rejects(dc.customRequest('frobnicate', {}), /^Error: unrecognized request 'frobnicate'$/);
     // Still serving, and the program still stops where it should.
     const [, ev] = await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent('stopped')]);
     assert.equal((ev as DebugProtocol.StoppedEvent).body.reason, 'data breakpoint');

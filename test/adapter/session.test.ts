@@ -405,7 +405,7 @@ describe('debug adapter (DAP over stdio)', function () {
     await Promise.all([dc.configurationSequence(), dc.launch({ program: PROGRAM, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments), dc.waitForEvent('stopped')]);
     await assert.rejects(dc.variablesRequest({ variablesReference: 999 }), /not valid/);
     await assert.rejects(dc.scopesRequest({ frameId: 12345 }), /frame 12345 is not valid/);
-    await assert.rejects(dc.customRequest('frobnicate'), /unknown request 'frobnicate'/);
+    await assert.rejects(dc.customRequest('frobnicate'), /unrecognized request 'frobnicate'/);
     await assert.rejects(dc.nextRequest({ threadId: 77 }), /no thread with id 77/);
     const nothing = await dc.dataBreakpointInfoRequest({ name: 'nonexistent' });
     assert.deepEqual([nothing.body.dataId, nothing.body.description], [null, "unknown name 'nonexistent'"]);

@@ -115,7 +115,8 @@ export const REQUEST_SCHEMAS = {
     locale: text(LIMITS.name).optional(),
     linesStartAt1: bool.optional(),
     columnsStartAt1: bool.optional(),
-    pathFormat: text(LIMITS.name).optional(),
+    // DAP's default is 'path'; the library refuses an initialize that leaves it out, so it is filled in here.
+    pathFormat: text(LIMITS.name).optional().default('path'),
   }),
   launch,
   configurationDone: none.optional(),

@@ -113,6 +113,14 @@ describe('hardened adapter', function () {
     dc = undefined;
   });
 
+  it('initialize without pathFormat takes DAP\'s default (path) instead of being refused', async () => {
+    dc = new DebugClient('node', ADAPTER, 'hwbp');
+    await dc.start();
+    const r = await dc.customRequest('initialize', { adapterID: 'hwbp' });
+    assert.equal(r.success, true);
+    assert.equal(r.body.supportsDataBreakpoints, true);
+  });
+
   it('answers every bad argument of every request with an error naming it, and changes nothing', async () => {
     dc = await session();
     const info = await dc.dataBreakpointInfoRequest({ name: 'counter' });

@@ -15,7 +15,7 @@ import { histogramAccounting, type AccountingFactory, type ConstraintAccounting,
 import { fail, hex, HwbpError, NoSpaceError } from './errors';
 import type { Breakpoint, TaskRecord } from './model';
 import { PtraceFrontDoor } from './ptrace';
-import { Scheduler, type CpuState } from './scheduler';
+import { COLD_WIDE, coldBucket, Scheduler, type CpuState } from './scheduler';
 import { buildTimeline, checkTimelineCapacity, DEFAULT_TIMELINE_CAPACITY, KIND_HIT, KIND_MISS, TimelineRing, type KernelTimeline } from './recorder';
 import { buildCheckpointCpus, buildSnapshot } from './snapshot';
 import {
@@ -124,6 +124,8 @@ export class Kernel {
   private nextPid = 1;
   private nextEventId = 1;
   private nextWideId = 1;
+  /** Lookup counter for missed accesses (see CpuState.coldStamp). */
+  private missStamp = 0;
   /** registersAtCheckpoint()'s result, built at most once per checkpoint. */
   private checkpointView: { epoch: number; cpus: CpuSnapshot[] } | null = null;
 
@@ -375,20 +377,35 @@ export class Kernel {
 
   /** Record the accesses missed by flexible breakpoints eligible on `c` but scheduled out. */
   private noteMisses(c: CpuState, addr: number, end: number, bit: number): void {
-    // Accesses of at most 8 bytes touch at most two 8-byte granules: both must pass the filter.
-    if (end - addr <= 8) {
-      const f = c.coldFilter;
-      const last = end - 1;
-      if ((f[(addr >>> 8) & 31] & (1 << ((addr >>> 3) & 31))) === 0 && (f[(last >>> 8) & 31] & (1 << ((last >>> 3) & 31))) === 0) return;
+    // Stamps live in an Int32Array: wrap as it does, skipping 0 (a fresh range's stamp).
+    let stamp = (this.missStamp + 1) | 0;
+    if (stamp === 0) stamp = 1;
+    this.missStamp = stamp;
+    if (end - addr > COLD_WIDE) {
+      // A long access (rare): compare every range.
+      for (let i = 0; i < c.coldCount; i++) this.noteMiss(c, i, addr, end, bit, stamp);
+      return;
     }
-    const ring = this.scheduler.timeline!;
-    for (let i = 0; i < c.coldCount; i++) {
-      if ((c.coldMask[i] & bit) !== 0 && addr < c.coldHi[i] && end > c.coldLo[i]) {
-        const bp = c.coldBreakpoint[i]!;
-        this.scheduler.noteEvent(bp);
-        ring.push(KIND_MISS, c.index, c.coldClass[i], -1, bp.id, c.clock, addr);
+    for (let i = 0; i < c.coldWideCount; i++) this.noteMiss(c, c.coldWide[i], addr, end, bit, stamp);
+    // Every granule the access touches: its first byte, every 8 bytes on, its last byte.
+    let previous = -1;
+    for (let x = addr; ; x += 8) {
+      const last = x >= end - 1;
+      const bucket = coldBucket(last ? end - 1 : x);
+      if (bucket !== previous) {
+        for (let node = c.coldHead[bucket]; node >= 0; node = c.coldNodeNext[node]) this.noteMiss(c, c.coldNodeRange[node], addr, end, bit, stamp);
       }
+      previous = bucket;
+      if (last) break;
     }
+  }
+
+  private noteMiss(c: CpuState, i: number, addr: number, end: number, bit: number, stamp: number): void {
+    if ((c.coldMask[i] & bit) === 0 || addr >= c.coldHi[i] || end <= c.coldLo[i] || c.coldStamp[i] === stamp) return;
+    c.coldStamp[i] = stamp;
+    const bp = c.coldBreakpoint[i]!;
+    this.scheduler.noteEvent(bp);
+    this.scheduler.timeline!.push(KIND_MISS, c.index, c.coldClass[i], -1, bp.id, c.clock, addr);
   }
 
   /** Why an access() call was refused (always throws). */

@@ -31,6 +31,14 @@ import { KIND_INTERVAL, typeNameOf, type TimelineEventInfo, type TimelineRing } 
 
 /** Most registers one CPU can have installed at once (arm64: 16 instruction + 16 data). */
 const MAX_HOT = 32;
+/** Buckets of the hash of waiting flexible ranges (8-byte granules), and the widest range hashed. */
+export const COLD_BUCKETS = 1024;
+export const COLD_WIDE = 256;
+
+/** The bucket of the 8-byte granule holding byte `x` (x >>> 3 takes the granule mod 2^29; exact for any integer address). */
+export function coldBucket(x: number): number {
+  return (x >>> 3) & (COLD_BUCKETS - 1);
+}
 
 export class CpuState {
   readonly index: number;
@@ -74,7 +82,9 @@ export class CpuState {
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
   // The timeline's copy of the flexible breakpoints eligible here but not installed (rebuilt by
   // every reschedule while recording): an access touching one of them is a missed access. The bounds
-  // reject almost every access in two comparisons; a 1024-bit filter of 8-byte granules most of the rest.
+  // reject most accesses in two comparisons; the rest look in a hash of 8-byte granules (1024
+  // buckets chained through the node arrays), whose chains list the ranges covering each granule.
+  // Ranges wider than COLD_WIDE bytes are not hashed but listed apart and always compared.
   coldCount = 0;
   coldMinLo = Infinity;
   coldMaxHi = -Infinity;
@@ -82,8 +92,16 @@ export class CpuState {
   coldHi = new Float64Array(8);
   coldMask = new Int32Array(8);
   coldClass = new Int32Array(8);
+  /** Last lookup that matched each range (so a range in two granules' chains is reported once per access). */
+  coldStamp = new Int32Array(8);
   coldBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(8).fill(null);
-  readonly coldFilter = new Int32Array(32);
+  readonly coldHead = new Int32Array(COLD_BUCKETS).fill(-1);
+  coldNodes = 0;
+  coldNodeRange = new Int32Array(16);
+  coldNodeNext = new Int32Array(16);
+  coldNodeBucket = new Int32Array(16);
+  coldWide = new Int32Array(4);
+  coldWideCount = 0;
   /** This CPU as it was at the latest register checkpoint, once it has changed since (src/hwbp/checkpoint.ts). */
   readonly saved: SavedImage;
 
@@ -263,8 +281,10 @@ export class Scheduler {
     let n = 0;
     let minLo = Infinity;
     let maxHi = -Infinity;
-    const filter = cpu.coldFilter;
-    filter.fill(0);
+    // Empty the buckets used last time.
+    for (let i = 0; i < cpu.coldNodes; i++) cpu.coldHead[cpu.coldNodeBucket[i]] = -1;
+    cpu.coldNodes = 0;
+    cpu.coldWideCount = 0;
     if (this.timeline !== null) {
       for (const bp of cpu.eligible) {
         if (bp.pinned || bp.register >= 0) continue;
@@ -274,13 +294,23 @@ export class Scheduler {
         cpu.coldHi[n] = hi;
         cpu.coldMask[n] = bp.hw.accessMask;
         cpu.coldClass[n] = bp.cls;
+        cpu.coldStamp[n] = 0;
         cpu.coldBreakpoint[n] = bp;
         if (lo < minLo) minLo = lo;
         if (hi > maxHi) maxHi = hi;
-        if (hi - lo > 8 * 1024) filter.fill(-1);
-        else {
-          for (let x = lo; x < hi; x += 8) filter[(x >>> 8) & 31] |= 1 << ((x >>> 3) & 31);
-          filter[((hi - 1) >>> 8) & 31] |= 1 << (((hi - 1) >>> 3) & 31);
+        if (hi - lo > COLD_WIDE) {
+          if (cpu.coldWideCount === cpu.coldWide.length) cpu.coldWide = grown(cpu.coldWide, new Int32Array(cpu.coldWide.length * 2));
+          cpu.coldWide[cpu.coldWideCount++] = n;
+        } else {
+          // One node per granule the range touches (its first byte, then every 8 bytes, then its last).
+          let previous = -1;
+          for (let x = lo; ; x += 8) {
+            const last = x >= hi - 1;
+            const bucket = coldBucket(last ? hi - 1 : x);
+            if (bucket !== previous) addColdNode(cpu, bucket, n);
+            previous = bucket;
+            if (last) break;
+          }
         }
         n++;
       }
@@ -581,13 +611,32 @@ export class Scheduler {
   }
 }
 
+function grown<T extends Float64Array | Int32Array>(old: T, fresh: T): T {
+  fresh.set(old);
+  return fresh;
+}
+
+function addColdNode(cpu: CpuState, bucket: number, range: number): void {
+  const i = cpu.coldNodes++;
+  if (i === cpu.coldNodeRange.length) {
+    const size = i * 2;
+    cpu.coldNodeRange = grown(cpu.coldNodeRange, new Int32Array(size));
+    cpu.coldNodeNext = grown(cpu.coldNodeNext, new Int32Array(size));
+    cpu.coldNodeBucket = grown(cpu.coldNodeBucket, new Int32Array(size));
+  }
+  cpu.coldNodeRange[i] = range;
+  cpu.coldNodeBucket[i] = bucket;
+  cpu.coldNodeNext[i] = cpu.coldHead[bucket];
+  cpu.coldHead[bucket] = i;
+}
+
 function growCold(cpu: CpuState): void {
   const size = cpu.coldLo.length * 2;
-  const grow = <T extends Float64Array | Int32Array>(old: T, fresh: T): T => { fresh.set(old); return fresh; };
-  cpu.coldLo = grow(cpu.coldLo, new Float64Array(size));
-  cpu.coldHi = grow(cpu.coldHi, new Float64Array(size));
-  cpu.coldMask = grow(cpu.coldMask, new Int32Array(size));
-  cpu.coldClass = grow(cpu.coldClass, new Int32Array(size));
+  cpu.coldLo = grown(cpu.coldLo, new Float64Array(size));
+  cpu.coldHi = grown(cpu.coldHi, new Float64Array(size));
+  cpu.coldMask = grown(cpu.coldMask, new Int32Array(size));
+  cpu.coldClass = grown(cpu.coldClass, new Int32Array(size));
+  cpu.coldStamp = grown(cpu.coldStamp, new Int32Array(size));
   cpu.coldBreakpoint = cpu.coldBreakpoint.concat(new Array<Breakpoint | null>(size - cpu.coldBreakpoint.length).fill(null));
 }
 

@@ -15,7 +15,7 @@ import { histogramAccounting, type AccountingFactory, type ConstraintAccounting,
 import { fail, hex, HwbpError, NoSpaceError } from './errors';
 import type { Breakpoint, TaskRecord } from './model';
 import { PtraceFrontDoor } from './ptrace';
-import { COLD_WIDE, coldBucket, Scheduler, type CpuState } from './scheduler';
+import { COLD_GRANULE, COLD_WIDE, coldBucket, Scheduler, type CpuState } from './scheduler';
 import { buildTimeline, checkTimelineCapacity, DEFAULT_TIMELINE_CAPACITY, KIND_HIT, KIND_MISS, TimelineRing, type KernelTimeline } from './recorder';
 import { buildCheckpointCpus, buildSnapshot } from './snapshot';
 import {
@@ -364,7 +364,10 @@ export class Kernel {
     }
     const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
     // A flexible breakpoint waiting for a register (only while recording the timeline) misses it.
-    if (addr < c.coldMaxHi && end > c.coldMinLo) this.noteMisses(c, addr, end, bit);
+    if (addr < c.coldMaxHi && end > c.coldMinLo
+      && (end - addr > COLD_GRANULE || c.coldWideCount !== 0 || c.coldHead[coldBucket(addr)] >= 0 || c.coldHead[coldBucket(end - 1)] >= 0)) {
+      this.noteMisses(c, addr, end, bit);
+    }
     if (addr >= c.hotMaxHi || end <= c.hotMinLo) return null;
     const n = c.hotCount;
     let hits = 0;
@@ -387,9 +390,9 @@ export class Kernel {
       return;
     }
     for (let i = 0; i < c.coldWideCount; i++) this.noteMiss(c, c.coldWide[i], addr, end, bit, stamp);
-    // Every granule the access touches: its first byte, every 8 bytes on, its last byte.
+    // Every granule the access touches: its first byte, every granule on, its last byte.
     let previous = -1;
-    for (let x = addr; ; x += 8) {
+    for (let x = addr; ; x += COLD_GRANULE) {
       const last = x >= end - 1;
       const bucket = coldBucket(last ? end - 1 : x);
       if (bucket !== previous) {

@@ -4,7 +4,7 @@ import { runAdapterBench } from './adapter';
 import { runAccountingBench, runPerfBenchScale } from './accounting';
 import { runCrowdedBench } from './crowded';
 import { runEstimateBench } from './estimates';
-import { runTargetBench } from './target';
+import { runTargetBench, runTimelineBench } from './target';
 
 const write = (s: string) => console.log(s);
 write(`hwbp-debug benchmarks — node ${process.version}, ${new Date().toISOString()}`);
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'perfbench') runPerfBenchScale(write);
   if (only === undefined || only === 'access') await runAccessBench(write);
   if (only === undefined || only === 'target') runTargetBench(write);
+  if (only === undefined || only === 'timeline') runTimelineBench(write);
   if (only === undefined || only === 'crowded') runCrowdedBench(write);
   if (only === undefined || only === 'estimates') runEstimateBench(write);
   if (only === undefined || only === 'adapter') await runAdapterBench(write);

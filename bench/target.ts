@@ -36,10 +36,10 @@ thread other {
 }
 `;
 
-type Setup = 'none' | 'pinned' | 'flexible';
+type Setup = 'none' | 'pinned' | 'flexible' | 'caught';
 
-function prepare(setup: Setup): Machine {
-  const { machine, diagnostics } = loadProgram(WORKLOAD, 'bench.hwsim');
+function prepare(setup: Setup, timelineCapacity?: number): Machine {
+  const { machine, diagnostics } = loadProgram(WORKLOAD, 'bench.hwsim', { timelineCapacity });
   if (machine === null) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   const base = machine.evaluate('ws', null).addr!;
   const manager = new WatchpointManager(machine);
@@ -47,15 +47,18 @@ function prepare(setup: Setup): Machine {
     manager.add({ label: `ws[${index}]`, addr: base + 4 * index, size: 4, access: 'rw', mode });
   if (setup === 'pinned') for (const i of [0, 682, 1364, 2046]) watch(i, 'pinned');
   if (setup === 'flexible') for (let i = 0; i < 64; i++) watch(i * 32, 'flexible');
+  // Words the workload does write (k = 2j + 1): every access to them is a hit or a missed access.
+  if (setup === 'caught') for (let i = 0; i < 8; i++) watch(i * 256 + 1, 'flexible');
   return machine;
 }
 
 /** Runs the workload to its end; returns seconds, statements and memory accesses. */
-function runOnce(setup: Setup): { seconds: number; statements: number; accesses: number } {
-  const m = prepare(setup);
+function runOnce(setup: Setup, timelineCapacity?: number): { seconds: number; statements: number; accesses: number } {
+  const m = prepare(setup, timelineCapacity);
   const start = performance.now();
   let stop = null;
-  while (stop === null) stop = m.run(1_000_000);
+  // A hit stops the program (the watchpoints are the debugger's): go on, as continue does.
+  while (stop === null || stop.reason === 'data') stop = m.run(1_000_000);
   const seconds = (performance.now() - start) / 1000;
   if (stop.reason !== 'exited') throw new Error(`benchmark workload stopped: ${stop.reason} ${stop.message ?? ''}`);
   const statements = m.threadInfos().reduce((s, t) => s + t.instructions, 0);
@@ -76,8 +79,47 @@ export function runTargetBench(write: (s: string) => void): void {
   const base = result[0].seconds;
   const w = [40, 14, 16, 12];
   write(line(['watchpoints', 'M stmts/s', 'M accesses/s', 'time vs none'], w));
-  const labels: Record<Setup, string> = { none: 'none', pinned: '4 pinned (DR0–DR3 full)', flexible: '64 flexible, time-shared' };
+  const labels: Record<string, string> = { none: 'none', pinned: '4 pinned (DR0–DR3 full)', flexible: '64 flexible, time-shared' };
   for (const r of result) write(line([labels[r.s], fmt(r.statements / 1e6), fmt(r.accesses / 1e6), fmt(r.seconds / base)], w));
   const worst = Math.max(...result.map((r) => r.seconds / base));
   write(`watchpoint overhead within 1.25×: ${worst <= 1.25 ? 'yes' : 'NO'} (worst ${worst.toFixed(2)}×)`);
+}
+
+/**
+ * What recording the register timeline costs: the same workload and watchpoints with the timeline
+ * on (the default) and off (timelineCapacity 0), runs interleaved, median of ROUNDS.
+ */
+const ROUNDS = 11;
+
+export function runTimelineBench(write: (s: string) => void): void {
+  write(`\n== register timeline: recording on (default capacity) vs off, same workload, median of ${ROUNDS} (interleaved, alternating) ==`);
+  const setups: Setup[] = ['none', 'flexible', 'caught'];
+  const labels: Record<string, string> = { none: 'no watchpoint', flexible: '64 flexible, time-shared (bench workload)', caught: '8 flexible on written words (hits + misses)' };
+  const w = [46, 12, 12, 14, 10];
+  write(line(['watchpoints', 'off (s)', 'on (s)', 'records', 'on / off'], w));
+  let benchRatio = 0;
+  for (const s of setups) {
+    runOnce(s, 0);
+    runOnce(s); // warm-up
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first, so that neither always runs on a warmer heap.
+      if (round % 2 === 0) {
+        off.push(runOnce(s, 0).seconds);
+        on.push(runOnce(s).seconds);
+      } else {
+        on.push(runOnce(s).seconds);
+        off.push(runOnce(s, 0).seconds);
+      }
+    }
+    const m = prepare(s);
+    let stop = null;
+    while (stop === null || stop.reason === 'data') stop = m.run(1_000_000);
+    const records = m.kernel.timelineSeq;
+    const ratio = median(on) / median(off);
+    if (s === 'flexible') benchRatio = ratio;
+    write(line([labels[s], fmt(median(off), 3), fmt(median(on), 3), String(records), fmt(ratio)], w));
+  }
+  write(`timeline recording within 1.1× on the bench workload: ${benchRatio <= 1.1 ? 'yes' : 'NO'} (${benchRatio.toFixed(3)}×)`);
 }

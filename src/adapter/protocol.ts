@@ -16,14 +16,45 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   timeslice?: number;
   /** How data breakpoints take registers: pinned when they fit (auto), always pinned, or always flexible. */
   watchpointMode?: WatchMode;
+  /** Records the register timeline keeps (0: no recording); default 2^20. */
+  timelineCapacity?: number;
   /** Log the protocol to the debug console. */
   trace?: boolean;
 }
 
 /** Every launch attribute the session reads (package.json documents each one; a test checks both ways). */
-export const LAUNCH_ATTRIBUTES: readonly (keyof LaunchArguments)[] = ['program', 'stopOnEntry', 'arch', 'cpus', 'seed', 'mux', 'timeslice', 'watchpointMode', 'trace'];
+export const LAUNCH_ATTRIBUTES: readonly (keyof LaunchArguments)[] = ['program', 'stopOnEntry', 'arch', 'cpus', 'seed', 'mux', 'timeslice', 'watchpointMode', 'timelineCapacity', 'trace'];
 
 /** Name of the custom event and request that carry the hardware state to the views. */
 export const STATE_EVENT = 'hwbp.state';
 export const STATE_REQUEST = 'hwbp.state';
 export const SET_MODE_REQUEST = 'hwbp.setWatchpointMode';
+/** The register timeline (TimelineChunk), from `since` on; and the same as a Chrome trace (Perfetto). */
+export const TIMELINE_REQUEST = 'hwbp.timeline';
+export const EXPORT_TRACE_REQUEST = 'hwbp.exportTrace';
+
+/**
+ * The body of the hwbp.timeline response: who held each debug register when, hits and missed
+ * accesses. Columnar (one array per field) so that a million intervals stay cheap to send; times
+ * are simulated time units on each CPU's clock. docs/timeline.md describes every field.
+ */
+export interface TimelineChunk {
+  arch: 'x86_64' | 'arm64';
+  classes: { name: string; registerNames: string[] }[];
+  /** Per CPU: its clock now. */
+  now: number[];
+  /** Pass as `since` next time to get only what is newer. */
+  seq: number;
+  /** Records the ring buffer dropped (oldest first) since the program started. */
+  dropped: { intervals: number; marks: number };
+  /** Ring buffer capacity in records (0: recording is off). */
+  capacity: number;
+  /** Every breakpoint the intervals, open intervals and marks name. */
+  events: { id: number; label: string; owner: string; pinned: boolean; addr: number; len: number; access: 'r' | 'w' | 'rw' | 'x'; breakpointId: number | null }[];
+  /** Closed occupancy intervals [start, end), recorded after `since`. */
+  intervals: { cpu: number[]; cls: number[]; reg: number[]; start: number[]; end: number[]; event: number[] };
+  /** Every interval still open (what the registers hold now). */
+  open: { cpu: number[]; cls: number[]; reg: number[]; start: number[]; event: number[] };
+  /** kind 0: a hit in register `reg`; kind 1: an access missed while the flexible breakpoint was scheduled out (reg −1). */
+  marks: { kind: number[]; time: number[]; cpu: number[]; cls: number[]; reg: number[]; event: number[]; addr: number[]; line: number[] };
+}

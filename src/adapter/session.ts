@@ -20,15 +20,17 @@ import { formatDiagnostic, loadProgram, type Machine } from '../target';
 import { CodeBreakpoints } from './codeBreakpoints';
 import { needStopped, UserError, type SessionContext } from './common';
 import { DataBreakpoints } from './dataBreakpoints';
-import { SET_MODE_REQUEST, STATE_EVENT, STATE_REQUEST, type LaunchArguments } from './protocol';
+import { EXPORT_TRACE_REQUEST, SET_MODE_REQUEST, STATE_EVENT, STATE_REQUEST, TIMELINE_REQUEST, type LaunchArguments } from './protocol';
 import { RunLoop } from './runLoop';
 import { buildState, type HwbpState } from './state';
+import { timelineRequest } from './timeline';
 import { checkRequest, type Args } from './validation';
 import { Variables } from './variables';
 import { WatchpointManager, type WatchpointInfo } from './watchpoints';
 
 export { LAUNCH_ATTRIBUTES, SET_MODE_REQUEST, STATE_EVENT, STATE_REQUEST, type LaunchArguments } from './protocol';
 export type { HwbpState } from './state';
+export type { TimelineChunk } from './protocol';
 export { hitConditionHolds } from './conditions';
 
 /** A trace line longer than this is cut (a whole readMemory answer is not worth echoing). */
@@ -223,7 +225,7 @@ export class HwbpDebugSession extends DebugSession {
       throw new UserError(`cannot read ${args.program}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
     }
     const { diagnostics, machine } = loadProgram(source, this.programPath, {
-      arch: args.arch, cpus: args.cpus, seed: args.seed, mux: args.mux, timeslice: args.timeslice,
+      arch: args.arch, cpus: args.cpus, seed: args.seed, mux: args.mux, timeslice: args.timeslice, timelineCapacity: args.timelineCapacity,
     });
     if (machine === null) {
       const text = diagnostics.map(formatDiagnostic).join('\n');
@@ -428,6 +430,14 @@ export class HwbpDebugSession extends DebugSession {
         response.body = this.setMode(args as Args<typeof SET_MODE_REQUEST>);
         this.sendResponse(response);
         this.runner.sendState();
+        return;
+      }
+      if (command === TIMELINE_REQUEST || command === EXPORT_TRACE_REQUEST) {
+        response.body = timelineRequest(command, args, {
+          machine: this.machine, watches: this.watches,
+          breakpointOf: (watchId) => (this.data.all().find((b) => b.watchId === watchId) ?? this.code.all().find((b) => b.watchId === watchId))?.id ?? null,
+        });
+        this.sendResponse(response);
         return;
       }
       throw new UserError(`unrecognized request '${command}'`);

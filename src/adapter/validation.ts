@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { OVERRIDE_LIMITS } from '../target';
-import { SET_MODE_REQUEST, STATE_REQUEST } from './protocol';
+import { EXPORT_TRACE_REQUEST, SET_MODE_REQUEST, STATE_REQUEST, TIMELINE_REQUEST } from './protocol';
 
 /** The caps on what one request may ask for (docs/adapter.md lists them). */
 export const LIMITS = Object.freeze({
@@ -102,6 +102,7 @@ const launch = object({
   seed: integer(...OVERRIDE_LIMITS.seed).optional(),
   mux: integer(...OVERRIDE_LIMITS.mux).optional(),
   timeslice: integer(...OVERRIDE_LIMITS.timeslice).optional(),
+  timelineCapacity: integer(...OVERRIDE_LIMITS.timelineCapacity).optional(),
   watchpointMode: oneOf(['auto', 'pinned', 'flexible']).optional(),
   trace: bool.optional(),
 });
@@ -202,6 +203,8 @@ export const REQUEST_SCHEMAS = {
   }),
   [STATE_REQUEST]: none.optional(),
   [SET_MODE_REQUEST]: object({ id, mode: oneOf(['auto', 'pinned', 'flexible']) }),
+  [TIMELINE_REQUEST]: object({ since: integer(0, Number.MAX_SAFE_INTEGER).optional() }).optional(),
+  [EXPORT_TRACE_REQUEST]: none.optional(),
 } as const;
 
 export type Command = keyof typeof REQUEST_SCHEMAS;

@@ -12,8 +12,10 @@ const USAGE = `usage: hwbp <command>
 commands:
   run FILE [--watch EXPR[:w|:rw|:r][:pinned|:flexible|:auto]]... [--json]
            [--seed N] [--cpus N] [--mux N] [--timeslice N] [--arch x86_64|arm64] [--max-steps N] [--hits N]
+           [--trace OUT.json] [--timeline-capacity N]
           run a .hwsim workload headless; print every watchpoint hit, the registers and the
-          per-watchpoint table (enabled / running / hits / estimate)
+          per-watchpoint table (enabled / running / hits / estimate); --trace writes who held each
+          debug register when as a Chrome trace for ui.perfetto.dev (docs/timeline.md)
   check FILE...   report the diagnostics of .hwsim files (exit 1 on errors)
   dap [--server=PORT]   the debug adapter: DAP over stdio, or a TCP server on 127.0.0.1:PORT
   demo    a guided tour of the simulated hw_breakpoint layer (registers, ENOSPC, flexible time-sharing)

@@ -1,7 +1,9 @@
 /**
  * `hwbp check` and `hwbp run`: the workload language and the simulated machine, headless.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { buildTimelineChunk } from '../adapter/timeline';
+import { toChromeTrace } from '../adapter/traceExport';
 import { WatchpointManager, type WatchAccess, type WatchMode, type WatchpointInfo } from '../adapter/watchpoints';
 import type { CpuSnapshot } from '../hwbp';
 import { checkProgram, formatDiagnostic, loadProgram, overrideErrors, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
@@ -67,10 +69,12 @@ interface RunOptions {
   /** Print at most this many hit lines (the table still counts them all). */
   maxHits: number;
   overrides: MachineOverrides;
+  /** --trace: where to write the register timeline as a Chrome trace (Perfetto). */
+  trace: string | null;
 }
 
 function parseRunArgs(args: string[]): RunOptions {
-  const opts: RunOptions = { file: '', watches: [], json: false, maxSteps: 200_000_000, maxHits: Infinity, overrides: {} };
+  const opts: RunOptions = { file: '', watches: [], json: false, maxSteps: 200_000_000, maxHits: Infinity, overrides: {}, trace: null };
   const numeric = (flag: string, v: string | undefined): number => {
     if (v === undefined || !/^\d+$/.test(v)) throw new UsageError(`${flag} needs a whole number`);
     return Number(v);
@@ -91,6 +95,13 @@ function parseRunArgs(args: string[]): RunOptions {
       case '--cpus': opts.overrides.cpus = numeric(a, args[++i]); break;
       case '--mux': opts.overrides.mux = numeric(a, args[++i]); break;
       case '--timeslice': opts.overrides.timeslice = numeric(a, args[++i]); break;
+      case '--timeline-capacity': opts.overrides.timelineCapacity = numeric(a, args[++i]); break;
+      case '--trace': {
+        const v = args[++i];
+        if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError('--trace needs a file to write, e.g. --trace out.json');
+        opts.trace = v;
+        break;
+      }
       case '--arch': {
         const v = args[++i];
         if (v !== 'x86_64' && v !== 'arm64') throw new UsageError('--arch takes x86_64 or arm64');
@@ -105,7 +116,8 @@ function parseRunArgs(args: string[]): RunOptions {
   }
   if (opts.file === '') throw new UsageError('hwbp run: give a .hwsim file');
   const bad = overrideErrors(opts.overrides);
-  if (bad.length > 0) throw new UsageError(`hwbp run: --${bad[0]}`);
+  if (bad.length > 0) throw new UsageError(`hwbp run: --${bad[0].replace(/^timelineCapacity/, 'timeline-capacity')}`);
+  if (opts.trace !== null && opts.overrides.timelineCapacity === 0) throw new UsageError('--trace needs the timeline: --timeline-capacity 0 turns it off');
   return opts;
 }
 
@@ -114,7 +126,29 @@ const hex = (n: number) => '0x' + n.toString(16);
 /** `hwbp run FILE [--watch SPEC]… [--json]`: run headless, report every watchpoint hit and the registers. */
 export function runProgram(args: string[], out: Write, err: Write): number {
   const opts = parseRunArgs(args);
-  const { diagnostics, machine } = loadProgram(readSource(opts.file), opts.file, opts.overrides);
+  const source = readSource(opts.file);
+  // The trace file is opened (created, or emptied) before anything runs: a path that cannot be written fails now.
+  const traceFd = opts.trace === null ? null : openTrace(opts.trace);
+  try {
+    return runLoaded(opts, source, traceFd, out, err);
+  } finally {
+    if (traceFd !== null) closeSync(traceFd);
+  }
+}
+
+function openTrace(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+      : code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new UsageError(`--trace ${path}: cannot write the trace there (${why}); nothing was run`);
+  }
+}
+
+function runLoaded(opts: RunOptions, source: string, traceFd: number | null, out: Write, err: Write): number {
+  const { diagnostics, machine } = loadProgram(source, opts.file, opts.overrides);
   for (const d of diagnostics) err(formatDiagnostic(d));
   if (machine === null) return 1;
   const json = (o: object) => out(JSON.stringify(o));
@@ -209,8 +243,30 @@ export function runProgram(args: string[], out: Write, err: Write): number {
   const atLastHit = lastTime === null ? null : machine.kernel.registersAtCheckpoint();
   printRegisters(atLastHit ?? machine.kernel.snapshot().cpus, atLastHit === null ? 'at exit' : `at the last hit (t=${lastTime})`, opts.json, out);
   printWatchpoints(manager.list(), opts.json, out);
+  if (traceFd !== null) writeTrace(machine, manager, opts.trace!, traceFd, opts.json, out, err);
   manager.dispose();
   return code;
+}
+
+function writeTrace(machine: Machine, manager: WatchpointManager, path: string, fd: number, asJson: boolean, out: Write, err: Write): void {
+  const chunk = buildTimelineChunk({ machine, watches: manager });
+  const trace = toChromeTrace(chunk);
+  writeFileSync(fd, JSON.stringify(trace));
+  const slices = trace.traceEvents.filter((e) => e.ph === 'X').length;
+  const instants = trace.traceEvents.filter((e) => e.ph === 'i').length;
+  const { intervals, marks } = chunk.dropped;
+  if (asJson) out(JSON.stringify({ type: 'trace', file: path, slices, instants, capacity: chunk.capacity, dropped: chunk.dropped }));
+  else out(`\ntrace: ${path} (${slices} register intervals, ${instants} hits and missed accesses; open it in ui.perfetto.dev)`);
+  if (intervals + marks > 0) {
+    err(`hwbp: the timeline kept the newest ${chunk.capacity} records and dropped ${intervals} intervals and ${marks} hits/misses before them; `
+      + `the trace starts at t=${earliest(chunk.intervals.start, chunk.marks.time, chunk.open.start)} (raise --timeline-capacity to keep more)`);
+  }
+}
+
+function earliest(...columns: number[][]): number {
+  let t = Infinity;
+  for (const col of columns) for (const v of col) if (v < t) t = v;
+  return Number.isFinite(t) ? t : 0;
 }
 
 function reportHit(machine: Machine, manager: WatchpointManager, stop: StopEvent, asJson: boolean, out: Write): void {

@@ -15,7 +15,8 @@ import { histogramAccounting, type AccountingFactory, type ConstraintAccounting,
 import { fail, hex, HwbpError, NoSpaceError } from './errors';
 import type { Breakpoint, TaskRecord } from './model';
 import { PtraceFrontDoor } from './ptrace';
-import { Scheduler, type CpuState } from './scheduler';
+import { COLD_GRANULE, COLD_WIDE, coldBucket, Scheduler, type CpuState } from './scheduler';
+import { buildTimeline, checkTimelineCapacity, DEFAULT_TIMELINE_CAPACITY, KIND_HIT, KIND_MISS, TimelineRing, type KernelTimeline } from './recorder';
 import { buildCheckpointCpus, buildSnapshot } from './snapshot';
 import {
   ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, HW_BREAKPOINT_EMPTY, HW_BREAKPOINT_INVALID, HW_BREAKPOINT_R,
@@ -37,6 +38,11 @@ export interface KernelOptions {
   dataSlots?: number;
   /** Swap in another constraint accounting algorithm (for studies and benchmarks). */
   accounting?: AccountingFactory;
+  /**
+   * Records kept by the register timeline (recorder.ts): who held each register when, hits and
+   * missed accesses. 0 turns recording off. Default DEFAULT_TIMELINE_CAPACITY (2^20, 29 MiB when full).
+   */
+  timelineCapacity?: number;
 }
 
 /** Options of a breakpoint that are not part of the perf attribute. */
@@ -118,6 +124,8 @@ export class Kernel {
   private nextPid = 1;
   private nextEventId = 1;
   private nextWideId = 1;
+  /** Lookup counter for missed accesses (see CpuState.coldStamp). */
+  private missStamp = 0;
   /** registersAtCheckpoint()'s result, built at most once per checkpoint. */
   private checkpointView: { epoch: number; cpus: CpuSnapshot[] } | null = null;
 
@@ -141,6 +149,10 @@ export class Kernel {
     const factory = options.accounting ?? histogramAccounting;
     this.accounting = this.profile.classes.map((c) => factory(c.slots, options.cpus));
     this.scheduler = new Scheduler(this.profile, options.cpus, mux);
+    const capacity = options.timelineCapacity ?? DEFAULT_TIMELINE_CAPACITY;
+    const badCapacity = checkTimelineCapacity(capacity);
+    if (badCapacity !== null) fail('EINVAL', badCapacity);
+    if (capacity > 0) this.scheduler.timeline = new TimelineRing(capacity);
     this.ptrace = new PtraceFrontDoor(this);
   }
 
@@ -350,16 +362,53 @@ export class Kernel {
     if (bit === 0 || c === undefined || typeof cpu !== 'number' || typeof addr !== 'number' || !(addr >= 0) || !(size >= 1 && size <= 4096)) {
       return this.badAccess(cpu, addr, size, kind);
     }
-    const n = c.hotCount;
-    if (n === 0) return null;
     const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
+    // A flexible breakpoint waiting for a register (only while recording the timeline) misses it.
+    if (addr < c.coldMaxHi && end > c.coldMinLo
+      && (end - addr > COLD_GRANULE || c.coldWideCount !== 0 || c.coldHead[coldBucket(addr)] >= 0 || c.coldHead[coldBucket(end - 1)] >= 0)) {
+      this.noteMisses(c, addr, end, bit);
+    }
     if (addr >= c.hotMaxHi || end <= c.hotMinLo) return null;
+    const n = c.hotCount;
     let hits = 0;
     for (let i = 0; i < n; i++) {
       if ((c.hotMask[i] & bit) !== 0 && addr < c.hotHi[i] && end > c.hotLo[i]) hits |= 1 << i;
     }
     if (hits === 0) return null;
     return this.raise(c, addr, size, kind, hits);
+  }
+
+  /** Record the accesses missed by flexible breakpoints eligible on `c` but scheduled out. */
+  private noteMisses(c: CpuState, addr: number, end: number, bit: number): void {
+    // Stamps live in an Int32Array: wrap as it does, skipping 0 (a fresh range's stamp).
+    let stamp = (this.missStamp + 1) | 0;
+    if (stamp === 0) stamp = 1;
+    this.missStamp = stamp;
+    if (end - addr > COLD_WIDE) {
+      // A long access (rare): compare every range.
+      for (let i = 0; i < c.coldCount; i++) this.noteMiss(c, i, addr, end, bit, stamp);
+      return;
+    }
+    for (let i = 0; i < c.coldWideCount; i++) this.noteMiss(c, c.coldWide[i], addr, end, bit, stamp);
+    // Every granule the access touches: its first byte, every granule on, its last byte.
+    let previous = -1;
+    for (let x = addr; ; x += COLD_GRANULE) {
+      const last = x >= end - 1;
+      const bucket = coldBucket(last ? end - 1 : x);
+      if (bucket !== previous) {
+        for (let node = c.coldHead[bucket]; node >= 0; node = c.coldNodeNext[node]) this.noteMiss(c, c.coldNodeRange[node], addr, end, bit, stamp);
+      }
+      previous = bucket;
+      if (last) break;
+    }
+  }
+
+  private noteMiss(c: CpuState, i: number, addr: number, end: number, bit: number, stamp: number): void {
+    if ((c.coldMask[i] & bit) === 0 || addr >= c.coldHi[i] || end <= c.coldLo[i] || c.coldStamp[i] === stamp) return;
+    c.coldStamp[i] = stamp;
+    const bp = c.coldBreakpoint[i]!;
+    this.scheduler.noteEvent(bp);
+    this.scheduler.timeline!.push(KIND_MISS, c.index, c.coldClass[i], -1, bp.id, c.clock, addr);
   }
 
   /** Why an access() call was refused (always throws). */
@@ -389,6 +438,12 @@ export class Kernel {
         ptraceIndex: bp.ptraceIndex,
       });
     }
+    const ring = this.scheduler.timeline;
+    if (ring !== null) {
+      for (let i = 0; i < c.hotCount; i++) {
+        if ((hits & (1 << i)) !== 0) ring.push(KIND_HIT, c.index, c.hotClass[i], c.hotRegister[i], c.hotBreakpoint[i]!.id, c.clock, addr);
+      }
+    }
     const epoch = this.scheduler.checkpointEpoch;
     if (c.saved.statusEpoch !== epoch) c.saved.saveStatus(c, epoch);
     c.status = this.profile.status(statusBits);
@@ -403,6 +458,36 @@ export class Kernel {
       if (bp.onHit !== null && !bp.closed) bp.onHit(hit);
     }
     return hit;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Register timeline
+
+  /** True while the timeline records (timelineCapacity > 0). */
+  get recording(): boolean {
+    return this.scheduler.timeline !== null;
+  }
+
+  /**
+   * Sequence number of the next timeline record (0 when not recording): pass it to timeline() to get
+   * only what is newer, or to setTimelineLine() to name the statement behind the marks made since.
+   */
+  get timelineSeq(): number {
+    return this.scheduler.timeline?.nextSeq ?? 0;
+  }
+
+  /** Set the source line of every hit and miss recorded from sequence number `from` on (the accessing statement). */
+  setTimelineLine(from: number, line: number): void {
+    this.scheduler.timeline?.fillLines(from, line);
+  }
+
+  /**
+   * The register timeline: closed intervals and marks recorded from sequence number `since` on (or
+   * from the oldest kept), every interval still open, and the breakpoints they name. Columnar.
+   */
+  timeline(since = 0): KernelTimeline {
+    if (!Number.isSafeInteger(since) || since < 0) fail('EINVAL', `timeline since ${String(since)}: need a sequence number >= 0`);
+    return buildTimeline(this, since);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -457,7 +542,7 @@ export class Kernel {
     const bp: Breakpoint = {
       id: this.nextEventId++, owner: options.owner, hw, cls, pinned, disabled, excludeKernel, task, cpu, request,
       onHit: options.onHit, ptraceIndex, wideId, closed: false, count: 0, timeEnabled: 0, timeRunning: 0,
-      eligibleOn: -1, enabledSince: 0, runningSince: 0, register: -1, rotationKey: 0, mark: 0, handle: null,
+      eligibleOn: -1, enabledSince: 0, runningSince: 0, occupiedSince: 0, register: -1, rotationKey: 0, mark: 0, handle: null,
     };
     if (!pinned) this.scheduler.enqueue(bp);
     this.breakpoints.set(bp.id, bp);

@@ -42,6 +42,8 @@ export interface Breakpoint {
   /** That CPU's clock when it became eligible / was installed. */
   enabledSince: number;
   runningSince: number;
+  /** The clock when it entered its current register, as the timeline records it (see recorder.ts). */
+  occupiedSince: number;
   /** Physical register it occupies on `eligibleOn`, -1 when not installed. */
   register: number;
   /** Position in the flexible round-robin: lower goes first; a rotation moves the running ones to the back. */

@@ -27,9 +27,19 @@
 import type { ArchProfile, HwInfo, InstalledView } from './arch/profile';
 import { SavedImage } from './checkpoint';
 import type { Breakpoint, TaskRecord } from './model';
+import { KIND_INTERVAL, typeNameOf, type TimelineEventInfo, type TimelineRing } from './recorder';
 
 /** Most registers one CPU can have installed at once (arm64: 16 instruction + 16 data). */
 const MAX_HOT = 32;
+/** Buckets of the hash of waiting flexible ranges (4-byte granules), and the widest range hashed. */
+export const COLD_BUCKETS = 2048;
+export const COLD_WIDE = 256;
+export const COLD_GRANULE = 4;
+
+/** The bucket of the 4-byte granule holding byte `x` (x >>> 2 takes the granule mod 2^30; exact for any integer address). */
+export function coldBucket(x: number): number {
+  return (x >>> 2) & (COLD_BUCKETS - 1);
+}
 
 export class CpuState {
   readonly index: number;
@@ -71,6 +81,28 @@ export class CpuState {
   readonly hotClass = new Int32Array(MAX_HOT);
   readonly hotRegister = new Int32Array(MAX_HOT);
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
+  // The timeline's copy of the flexible breakpoints eligible here but not installed (rebuilt by
+  // every reschedule while recording): an access touching one of them is a missed access. The bounds
+  // reject most accesses in two comparisons; the rest look in a hash of 4-byte granules (2048
+  // buckets chained through the node arrays), whose chains list the ranges covering each granule.
+  // Ranges wider than COLD_WIDE bytes are not hashed but listed apart and always compared.
+  coldCount = 0;
+  coldMinLo = Infinity;
+  coldMaxHi = -Infinity;
+  coldLo = new Float64Array(8);
+  coldHi = new Float64Array(8);
+  coldMask = new Int32Array(8);
+  coldClass = new Int32Array(8);
+  /** Last lookup that matched each range (so a range in two granules' chains is reported once per access). */
+  coldStamp = new Int32Array(8);
+  coldBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(8).fill(null);
+  readonly coldHead = new Int32Array(COLD_BUCKETS).fill(-1);
+  coldNodes = 0;
+  coldNodeRange = new Int32Array(16);
+  coldNodeNext = new Int32Array(16);
+  coldNodeBucket = new Int32Array(16);
+  coldWide = new Int32Array(4);
+  coldWideCount = 0;
   /** This CPU as it was at the latest register checkpoint, once it has changed since (src/hwbp/checkpoint.ts). */
   readonly saved: SavedImage;
 
@@ -115,6 +147,10 @@ export class Scheduler {
   private rotationSeq = 0;
   /** Epoch of the latest register checkpoint (0: none taken). */
   checkpointEpoch = 0;
+  /** The register timeline (null: not recording), and what it knows of the breakpoints its records name. */
+  timeline: TimelineRing | null = null;
+  readonly timelineEvents = new Map<number, TimelineEventInfo & { hw: HwInfo }>();
+  private pruneEventsAt = 1024;
 
   constructor(profile: ArchProfile, cpus: number, muxInterval: number) {
     this.profile = profile;
@@ -215,6 +251,75 @@ export class Scheduler {
     // units of its own overcommitted time.
     if (!anyOvercommitted) this.pauseTimer(cpu);
     else if (cpu.rotateAt === Infinity) cpu.rotateAt = cpu.clock + this.muxInterval - (cpu.running?.muxPhase ?? cpu.idlePhase);
+    if (this.timeline !== null) this.rebuildCold(cpu);
+  }
+
+  /** What the timeline knows of a breakpoint, (re)noted when it is new or modify() changed it. */
+  noteEvent(bp: Breakpoint): void {
+    const info = this.timelineEvents.get(bp.id);
+    if (info !== undefined && info.hw === bp.hw) return;
+    if (info === undefined && this.timelineEvents.size >= this.pruneEventsAt) this.pruneEvents();
+    this.timelineEvents.set(bp.id, {
+      id: bp.id, owner: bp.owner, pinned: bp.pinned, addr: bp.hw.addr, len: bp.hw.len, access: typeNameOf(bp.hw.type), hw: bp.hw,
+    });
+  }
+
+  /** Forget the breakpoints no record, register or waiting list names any more (amortised: the limit doubles). */
+  private pruneEvents(): void {
+    const keep = new Set<number>();
+    const ring = this.timeline;
+    if (ring !== null) for (let s = ring.firstSeq; s < ring.nextSeq; s++) keep.add(ring.event[ring.indexOf(s)]);
+    for (const cpu of this.cpus) {
+      for (const regs of cpu.registers) for (const bp of regs) if (bp !== null) keep.add(bp.id);
+      for (const bp of cpu.eligible) keep.add(bp.id);
+    }
+    for (const id of this.timelineEvents.keys()) if (!keep.has(id)) this.timelineEvents.delete(id);
+    this.pruneEventsAt = Math.max(1024, 2 * this.timelineEvents.size);
+  }
+
+  /** Rebuild the CPU's list of flexible breakpoints eligible but waiting for a register, and its filters. */
+  rebuildCold(cpu: CpuState): void {
+    let n = 0;
+    let minLo = Infinity;
+    let maxHi = -Infinity;
+    // Empty the buckets used last time.
+    for (let i = 0; i < cpu.coldNodes; i++) cpu.coldHead[cpu.coldNodeBucket[i]] = -1;
+    cpu.coldNodes = 0;
+    cpu.coldWideCount = 0;
+    if (this.timeline !== null) {
+      for (const bp of cpu.eligible) {
+        if (bp.pinned || bp.register >= 0) continue;
+        if (n === cpu.coldLo.length) growCold(cpu);
+        const { lo, hi } = bp.hw;
+        cpu.coldLo[n] = lo;
+        cpu.coldHi[n] = hi;
+        cpu.coldMask[n] = bp.hw.accessMask;
+        cpu.coldClass[n] = bp.cls;
+        cpu.coldStamp[n] = 0;
+        cpu.coldBreakpoint[n] = bp;
+        if (lo < minLo) minLo = lo;
+        if (hi > maxHi) maxHi = hi;
+        if (hi - lo > COLD_WIDE) {
+          if (cpu.coldWideCount === cpu.coldWide.length) cpu.coldWide = grown(cpu.coldWide, new Int32Array(cpu.coldWide.length * 2));
+          cpu.coldWide[cpu.coldWideCount++] = n;
+        } else {
+          // One node per granule the range touches (its first byte, then every granule on, then its last).
+          let previous = -1;
+          for (let x = lo; ; x += COLD_GRANULE) {
+            const last = x >= hi - 1;
+            const bucket = coldBucket(last ? hi - 1 : x);
+            if (bucket !== previous) addColdNode(cpu, bucket, n);
+            previous = bucket;
+            if (last) break;
+          }
+        }
+        n++;
+      }
+    }
+    for (let i = n; i < cpu.coldCount; i++) cpu.coldBreakpoint[i] = null;
+    cpu.coldCount = n;
+    cpu.coldMinLo = minLo;
+    cpu.coldMaxHi = maxHi;
   }
 
   /** Stop the mux timer, saving how far the running context (task, or none) had got towards its next rotation. */
@@ -250,12 +355,15 @@ export class Scheduler {
     regs[index] = bp;
     bp.register = index;
     bp.runningSince = cpu.clock;
+    bp.occupiedSince = cpu.clock;
+    if (this.timeline !== null) this.noteEvent(bp);
     cpu.control = this.profile.install(cpu.control, bp.cls, index, bp.hw);
     this.rebuildHot(cpu);
   }
 
   private uninstall(cpu: CpuState, bp: Breakpoint): void {
     this.noteChange(cpu);
+    this.timeline?.push(KIND_INTERVAL, cpu.index, bp.cls, bp.register, bp.id, bp.occupiedSince, cpu.clock);
     cpu.registers[bp.cls][bp.register] = null;
     cpu.control = this.profile.uninstall(cpu.control, bp.cls, bp.register, bp.hw);
     bp.timeRunning += cpu.clock - bp.runningSince;
@@ -366,6 +474,7 @@ export class Scheduler {
     if (rotates) this.noteChange(cpu);
     const start = cpu.clock;
     const end = start + m * mux;
+    if (rotates && this.timeline !== null) this.recordSkippedWindows(cpu, m);
     let any = false;
     /** Per rotating class, the breakpoints moved, in the order of their last move (window, then place in it). */
     const movedByClass: { bp: Breakpoint; window: number }[][] = [];
@@ -424,6 +533,8 @@ export class Scheduler {
         regs[next] = bp;
         bp.register = next;
         bp.runningSince = end;
+        // The last window went in at the last of the m rotations (the one after it comes at `end`).
+        bp.occupiedSince = end - mux;
         cpu.control = this.profile.install(cpu.control, cls, next, bp.hw);
       }
     }
@@ -444,8 +555,90 @@ export class Scheduler {
     cpu.clock = end;
     cpu.rotateAt = end;
     this.rebuildHot(cpu);
+    if (this.timeline !== null) this.rebuildCold(cpu);
     return true;
   }
+
+  /**
+   * The intervals m rotations starting now close, as stepping would record them: at each rotation
+   * instant w (0 … m − 1, at clock + w·mux), class by class, the window in place leaves its registers
+   * in order. Window 0 is what is installed now; window w ≥ 1 is o[(w·F + j) mod K] in the j-th
+   * lowest free register, from the rotation before. Only the newest `capacity` can be kept, so older
+   * ones are counted as dropped without being written: O(min(m·F, capacity) + K) whatever m is.
+   */
+  private recordSkippedWindows(cpu: CpuState, m: number): void {
+    const ring = this.timeline!;
+    const mux = this.muxInterval;
+    const start = cpu.clock;
+    const classes: { cls: number; order: Breakpoint[]; f: number; free: number[] }[] = [];
+    let perWindow = 0;
+    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
+      if (!cpu.overcommitted[cls]) continue;
+      const order = cpu.flexibleOrder[cls].slice();
+      let f = 0;
+      for (const bp of order) if (bp.register >= 0) f++;
+      if (f === 0) continue;
+      for (const bp of order) this.noteEvent(bp);
+      const regs = cpu.registers[cls];
+      const free: number[] = [];
+      for (let i = 0; i < regs.length; i++) {
+        const bp = regs[i];
+        if (bp === null || (!bp.pinned && bp.register >= 0 && order.includes(bp))) free.push(i);
+      }
+      classes.push({ cls, order, f, free });
+      perWindow += f;
+    }
+    if (perWindow === 0) return;
+    const skip = ring.skipIntervals(m * perWindow);
+    let w = Math.floor(skip / perWindow);
+    let within = skip - w * perWindow;
+    for (; w < m; w++) {
+      const closes = start + w * mux;
+      for (const { cls, order, f, free } of classes) {
+        const k = order.length;
+        const base = ((w % k) * f) % k;
+        for (let j = 0; j < f; j++) {
+          if (within > 0) { within--; continue; }
+          if (w === 0) {
+            const bp = order[j];
+            ring.push(KIND_INTERVAL, cpu.index, cls, bp.register, bp.id, bp.occupiedSince, closes);
+          } else {
+            const bp = order[(base + j) % k];
+            ring.push(KIND_INTERVAL, cpu.index, cls, free[j], bp.id, closes - mux, closes);
+          }
+        }
+      }
+    }
+  }
+}
+
+function grown<T extends Float64Array | Int32Array>(old: T, fresh: T): T {
+  fresh.set(old);
+  return fresh;
+}
+
+function addColdNode(cpu: CpuState, bucket: number, range: number): void {
+  const i = cpu.coldNodes++;
+  if (i === cpu.coldNodeRange.length) {
+    const size = i * 2;
+    cpu.coldNodeRange = grown(cpu.coldNodeRange, new Int32Array(size));
+    cpu.coldNodeNext = grown(cpu.coldNodeNext, new Int32Array(size));
+    cpu.coldNodeBucket = grown(cpu.coldNodeBucket, new Int32Array(size));
+  }
+  cpu.coldNodeRange[i] = range;
+  cpu.coldNodeBucket[i] = bucket;
+  cpu.coldNodeNext[i] = cpu.coldHead[bucket];
+  cpu.coldHead[bucket] = i;
+}
+
+function growCold(cpu: CpuState): void {
+  const size = cpu.coldLo.length * 2;
+  cpu.coldLo = grown(cpu.coldLo, new Float64Array(size));
+  cpu.coldHi = grown(cpu.coldHi, new Float64Array(size));
+  cpu.coldMask = grown(cpu.coldMask, new Int32Array(size));
+  cpu.coldClass = grown(cpu.coldClass, new Int32Array(size));
+  cpu.coldStamp = grown(cpu.coldStamp, new Int32Array(size));
+  cpu.coldBreakpoint = cpu.coldBreakpoint.concat(new Array<Breakpoint | null>(size - cpu.coldBreakpoint.length).fill(null));
 }
 
 function gcd(a: number, b: number): number {

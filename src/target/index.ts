@@ -5,10 +5,12 @@
 import type { Diagnostic } from './diagnostics';
 import { lower, type MachineConfig } from './lower';
 import { RuntimeFault } from './memory';
+import { MAX_TIMELINE_CAPACITY } from '../hwbp';
 import { Machine } from './machine';
 import { parse } from './parser';
 
 export { Machine, STACK_TOP, MAX_CALL_DEPTH } from './machine';
+export type { MachineOptions } from './machine';
 export type { DataHit, EvaluateResult, FrameInfo, FrameRef, Location, MachineEvent, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
 export { formatDiagnostic } from './diagnostics';
 export type { Diagnostic, Span } from './diagnostics';
@@ -17,7 +19,10 @@ export { MACHINE_DEFAULTS, DATA_BASE, TEXT_BASE, STATEMENT_SIZE } from './lower'
 export type { MachineConfig, OtherUser } from './lower';
 export type { StatementInfo } from './types';
 
-export type MachineOverrides = Partial<Pick<MachineConfig, 'arch' | 'cpus' | 'seed' | 'mux' | 'timeslice'>>;
+export type MachineOverrides = Partial<Pick<MachineConfig, 'arch' | 'cpus' | 'seed' | 'mux' | 'timeslice'>> & {
+  /** Not part of the machine line: records the register timeline keeps (0: no recording). */
+  timelineCapacity?: number;
+};
 
 export interface LoadResult {
   diagnostics: Diagnostic[];
@@ -39,7 +44,7 @@ export function loadProgram(source: string, file: string, overrides: MachineOver
   const { diagnostics, program } = frontEnd(source, file, overrides);
   if (program === null || diagnostics.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics(diagnostics), machine: null };
   try {
-    return { diagnostics, machine: new Machine(program) };
+    return { diagnostics, machine: new Machine(program, { timelineCapacity: overrides.timelineCapacity }) };
   } catch (e) {
     // Laying the program out in memory can still fail (it is checked, but not every limit can be).
     if (!(e instanceof RuntimeFault)) throw e;
@@ -50,7 +55,8 @@ export function loadProgram(source: string, file: string, overrides: MachineOver
 function frontEnd(source: string, file: string, overrides: MachineOverrides): { diagnostics: Diagnostic[]; program: ReturnType<typeof lower> | null } {
   const diagnostics: Diagnostic[] = [];
   try {
-    return { diagnostics, program: lower(parse(source, file, diagnostics), source, diagnostics, overrides) };
+    const { timelineCapacity: _capacity, ...config } = overrides;
+    return { diagnostics, program: lower(parse(source, file, diagnostics), source, diagnostics, config) };
   } catch (e) {
     // Only a pathological program (nesting far beyond any limit) can exhaust the stack here.
     if (!(e instanceof RangeError)) throw e;
@@ -60,8 +66,8 @@ function frontEnd(source: string, file: string, overrides: MachineOverrides): { 
 }
 
 /** The range of each numeric launch-time override, inclusive (the adapter checks launch arguments against these). */
-export const OVERRIDE_LIMITS: Readonly<Record<'cpus' | 'seed' | 'mux' | 'timeslice', readonly [number, number]>> = Object.freeze({
-  cpus: [1, 64], seed: [0, 2 ** 32 - 1], mux: [1, 1e9], timeslice: [1, 1e6],
+export const OVERRIDE_LIMITS: Readonly<Record<'cpus' | 'seed' | 'mux' | 'timeslice' | 'timelineCapacity', readonly [number, number]>> = Object.freeze({
+  cpus: [1, 64], seed: [0, 2 ** 32 - 1], mux: [1, 1e9], timeslice: [1, 1e6], timelineCapacity: [0, MAX_TIMELINE_CAPACITY],
 } as const);
 
 /** What is wrong with launch-time overrides (empty if nothing). */

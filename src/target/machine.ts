@@ -157,6 +157,12 @@ export interface EvaluateResult {
   frame: FrameRef | null;
 }
 
+/** Options of the machine that are not part of the program's machine line. */
+export interface MachineOptions {
+  /** Records the kernel's register timeline keeps (0: no recording); see src/hwbp/recorder.ts. */
+  timelineCapacity?: number;
+}
+
 interface CpuRun {
   index: number;
   current: ThreadRecord | null;
@@ -224,11 +230,11 @@ export class Machine implements Port {
   /** The program's other debug-register users, to close when the program is killed. */
   private readonly userHandles: { close(): void }[] = [];
 
-  constructor(program: LoweredProgram) {
+  constructor(program: LoweredProgram, options: MachineOptions = {}) {
     this.program = program;
     this.config = program.machine;
     this.random = rng(this.config.seed);
-    this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux });
+    this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux, timelineCapacity: options.timelineCapacity });
     const kernel = this.kernel;
     this.access = (cpu, addr, size, kind) => {
       this.memoryAccesses++;
@@ -403,6 +409,9 @@ export class Machine implements Port {
     }
     const f = th.frames[th.frames.length - 1];
     const op = f.fn.code[f.pc];
+    // Hits and misses the timeline records in this slot are marked with the statement's line.
+    const kernel = this.kernel;
+    const seq = kernel.timelineSeq;
     if (op.first) {
       const stmt = f.fn.lowered.statements[op.stmt];
       if (!th.resumeFlag) {
@@ -410,7 +419,8 @@ export class Machine implements Port {
           th.resumeFlag = true;
           return this.stop('breakpoint', th, null);
         }
-        const exec = this.kernel.access(cpu.index, stmt.codeAddr, 1, 'exec');
+        const exec = kernel.access(cpu.index, stmt.codeAddr, 1, 'exec');
+        if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, stmt.span.line);
         if (exec !== null) this.emit({ kind: 'hit', threadId: th.id, hit: exec });
         if (exec !== null && this.stops(exec)) {
           th.resumeFlag = true;
@@ -433,10 +443,12 @@ export class Machine implements Port {
     try {
       result = op(th);
     } catch (e) {
+      if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
       if (e instanceof RuntimeFault) return this.fault(th, e.message);
       if (e instanceof HwbpError) return this.fault(th, e.message);
       throw e;
     }
+    if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
     th.instructions++;
     if (result >= 0) f.pc = result;
     else if (result === EXITED) this.exitThread(th, cpu);

@@ -426,3 +426,52 @@ describe('debug adapter (DAP over stdio)', function () {
     await dc.terminateRequest({});
   });
 });
+
+describe('debug adapter: the register timeline (hwbp.timeline, hwbp.exportTrace)', function () {
+  this.timeout(30_000);
+  let dc: DebugClient;
+  afterEach(async () => {
+    await dc?.stop();
+  });
+
+  it('answers who held each register, with the watchpoint label, breakpoint id, hits and lines; since makes it incremental', async () => {
+    dc = await session();
+    const id = await dataId(dc, { name: 'counter' });
+    const [bp] = await watch(dc, [{ dataId: id, accessType: 'write' }]);
+    assert.equal(bp.verified, true);
+    const first = await resume(dc);
+    assert.equal(first.body.reason, 'data breakpoint');
+    const t1 = (await dc.customRequest('hwbp.timeline')).body;
+    assert.deepEqual(t1.classes, [{ name: 'mixed', registerNames: ['DR0', 'DR1', 'DR2', 'DR3'] }]);
+    assert.equal(t1.arch, 'x86_64');
+    assert.equal(t1.capacity, 1 << 20);
+    const ours = t1.events.filter((e: { label: string }) => e.label === 'counter');
+    assert.ok(ours.length >= 1);
+    assert.ok(ours.every((e: { breakpointId: number; access: string; pinned: boolean }) => e.breakpointId === bp.id && e.access === 'w' && e.pinned));
+    const hits = t1.marks.kind.map((k: number, i: number) => ({ k, line: t1.marks.line[i], event: t1.marks.event[i] })).filter((m: { k: number }) => m.k === 0);
+    assert.equal(hits.length, 1);
+    assert.equal(hits[0].line, 22); // counter = counter + 1
+    assert.equal((await top(dc, 1)).line, 22);
+    // The register holding counter on main's CPU is open, since it was installed.
+    const i = t1.open.event.indexOf(hits[0].event);
+    assert.ok(i >= 0 && t1.open.start[i] <= t1.marks.time[0] && t1.open.reg[i] === t1.marks.reg[0]);
+    // Only what is new since: the next hit, not the first again.
+    await resume(dc);
+    const t2 = (await dc.customRequest('hwbp.timeline', { since: t1.seq })).body;
+    assert.ok(t2.seq > t1.seq);
+    assert.deepEqual(t2.marks.kind, [0]);
+    assert.ok(t2.marks.time[0] > t1.marks.time[0]);
+    assert.deepEqual((await dc.customRequest('hwbp.timeline', { since: t2.seq })).body.marks.kind, []);
+    const trace = (await dc.customRequest('hwbp.exportTrace')).body;
+    assert.ok(trace.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'X' && e.name === 'counter'));
+    assert.equal(trace.traceEvents.filter((e: { ph: string; name: string }) => e.ph === 'i' && e.name === 'hit counter').length, 2);
+    assert.deepEqual([trace.otherData.droppedIntervals, trace.otherData.droppedMarks], [0, 0]);
+    await assert.rejects(dc.customRequest('hwbp.timeline', { since: -1 }), /^Error: hwbp.timeline: since must be an integer between 0 and 9007199254740991, got -1$/);
+  });
+
+  it('honours the timelineCapacity launch attribute (0: no recording)', async () => {
+    dc = await session({ timelineCapacity: 0 });
+    const t = (await dc.customRequest('hwbp.timeline')).body;
+    assert.deepEqual([t.capacity, t.seq], [0, 0]);
+  });
+});

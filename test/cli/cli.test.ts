@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkChromeTrace } from '../support/chromeTrace';
 
 const CLI = join(__dirname, '..', '..', 'src', 'cli', 'hwbp.js');
 
@@ -161,5 +162,52 @@ thread helper { repeat 300 { v7 = v7 + 0 } }
     const r = hwbp('run', file);
     assert.equal(r.code, 1);
     assert.match(r.out, /exception: division by zero \(.*p\.hwsim:3:3, thread main\)/);
+  });
+});
+
+describe('hwbp run --trace', () => {
+  const flexible = ['a', 'b', 'c', 'd', 'e', 'f'].flatMap((v) => ['--watch', `${v}:flexible`]);
+
+  it('writes a Chrome trace of who held each register, hits and missed accesses', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hwbp-trace-')), 'run.json');
+    const r = hwbp('run', 'examples/multiplex.hwsim', ...flexible, '--trace', out);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /trace: .*run\.json \(\d+ register intervals, 3000 hits and missed accesses/);
+    assert.equal(r.err, '');
+    const trace = JSON.parse(readFileSync(out, 'utf8'));
+    const counts = checkChromeTrace(trace);
+    assert.ok(counts.slices > 100);
+    assert.equal(counts.instants, 3000);
+    assert.deepEqual([trace.otherData.droppedIntervals, trace.otherData.droppedMarks], [0, 0]);
+  });
+
+  it('refuses an unwritable path before running anything (exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hwbp-trace-'));
+    for (const bad of [join(dir, 'no', 'such', 'dir', 'x.json'), dir]) {
+      const r = hwbp('run', 'examples/multiplex.hwsim', ...flexible, '--trace', bad);
+      assert.equal(r.code, 2);
+      assert.match(r.err, /--trace .*: cannot write the trace there \((its directory does not exist|it is a directory)\); nothing was run/);
+      assert.equal(r.out, '', 'nothing ran');
+    }
+    assert.equal(hwbp('run', 'examples/multiplex.hwsim', '--trace').code, 2);
+    const off = hwbp('run', 'examples/multiplex.hwsim', '--trace', join(dir, 'y.json'), '--timeline-capacity', '0');
+    assert.equal(off.code, 2);
+    assert.match(off.err, /--timeline-capacity 0 turns it off/);
+    assert.match(hwbp('run', 'examples/multiplex.hwsim', '--timeline-capacity', '99999999999').err, /--timeline-capacity 99999999999: need a whole number/);
+  });
+
+  it('keeps its bound on a long run and says what it dropped, in the trace and on stderr', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hwbp-trace-')), 'small.json');
+    const r = hwbp('run', 'examples/multiplex.hwsim', ...flexible, '--trace', out, '--timeline-capacity', '500', '--json');
+    assert.equal(r.code, 0, r.err);
+    const line = r.out.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.type === 'trace');
+    assert.equal(line.capacity, 500);
+    assert.ok(line.dropped.intervals + line.dropped.marks >= 3000 + 248 - 500);
+    assert.match(r.err, /kept the newest 500 records and dropped \d+ intervals and \d+ hits\/misses/);
+    const trace = JSON.parse(readFileSync(out, 'utf8'));
+    checkChromeTrace(trace);
+    assert.equal(trace.otherData.capacity, 500);
+    assert.equal(trace.otherData.droppedMarks, line.dropped.marks);
+    assert.ok(trace.traceEvents.some((e: { cat?: string }) => e.cat === 'dropped'));
   });
 });

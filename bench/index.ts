@@ -5,6 +5,7 @@ import { runAccountingBench, runPerfBenchScale } from './accounting';
 import { runCrowdedBench } from './crowded';
 import { runEstimateBench } from './estimates';
 import { runTargetBench } from './target';
+import { runTimelineBench } from './timeline';
 
 const write = (s: string) => console.log(s);
 write(`hwbp-debug benchmarks — node ${process.version}, ${new Date().toISOString()}`);
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'crowded') runCrowdedBench(write);
   if (only === undefined || only === 'estimates') runEstimateBench(write);
   if (only === undefined || only === 'adapter') await runAdapterBench(write);
+  if (only === undefined || only === 'timeline') runTimelineBench(write);
 }
 
 main().catch((e: unknown) => {

@@ -129,14 +129,29 @@ class Lane implements LaneInfo {
     return lowerBound(this.maxEnd.data, 0, this.maxEnd.length, t, true);
   }
 
-  /** First index i >= from with start[i] >= t. */
+  /** First index i >= from with start[i] >= t (galloping from `from`: the answer is usually near). */
   firstStartingAtOrAfter(t: number, from: number): number {
-    return lowerBound(this.start.data, from, this.start.length, t, false);
+    return gallop(this.start.data, from, this.start.length, t);
   }
 
   firstMarkAtOrAfter(t: number, from: number): number {
-    return lowerBound(this.markTime.data, from, this.markTime.length, t, false);
+    return gallop(this.markTime.data, from, this.markTime.length, t);
   }
+}
+
+/**
+ * First i in [lo, hi) with a[i] >= t, searching 1, 2, 4… ahead of lo before bisecting: log of the
+ * distance, and memory near lo, which matters when the arrays hold millions of times.
+ */
+function gallop(a: Float64Array, lo: number, hi: number, t: number): number {
+  if (lo >= hi || a[lo] >= t) return lo;
+  let step = 1;
+  let prev = lo;
+  while (lo + step < hi && a[lo + step] < t) {
+    prev = lo + step;
+    step *= 2;
+  }
+  return lowerBound(a, prev + 1, Math.min(hi, lo + step + 1), t, false);
 }
 
 /** First i in [lo, hi) with a[i] > t (strict) or a[i] >= t; hi if none. `a` must be sorted. */

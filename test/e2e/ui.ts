@@ -263,6 +263,9 @@ async function timeline(page: Page, passed: string[], screenshot: string): Promi
   const regsHeader = pane(page, 'Debug Registers').locator('.pane-header').first();
   if ((await regsHeader.getAttribute('aria-expanded')) !== 'true') await regsHeader.click();
   const rows = pane(page, 'Debug Registers').locator('.monaco-list-row');
+  const watchpoints = rows.filter({ hasText: /^Watchpoints/ }).first();
+  await watchpoints.waitFor({ timeout: 15_000 });
+  if ((await watchpoints.getAttribute('aria-expanded')) !== 'true') await watchpoints.click();
   // Making a, b and c flexible frees registers, and the auto mode pins d, e and f again: make every
   // pinned one flexible until none is left.
   for (let round = 0; round < 3; round++) {

@@ -1,32 +1,39 @@
 /**
  * The VS Code extension: it only registers things. The debugger type `hwbp` and its configuration
  * provider, the adapter factory (inline by default; an external process or a debug server by
- * setting), diagnostics for .hwsim files, and the Debug Registers view with its commands.
+ * setting), diagnostics for .hwsim files, the Debug Registers view with its commands, and the
+ * register timeline panel with Export Trace.
  */
 import * as vscode from 'vscode';
 import { HwbpDebugSession } from './adapter/session';
 import { checkProgram } from './target';
 import { RegistersView, VIEW_ID } from './views/registersView';
 import type { ViewNode } from './views/registersModel';
+import { exportTrace, TimelineView } from './views/timelineView';
 
 /** What activate() returns: enough for integration tests to look at the view's tree. */
 export interface HwbpExtensionApi {
   registersView: RegistersView;
+  timelineView: TimelineView;
 }
 
 export function activate(context: vscode.ExtensionContext): HwbpExtensionApi {
   const view = new RegistersView();
+  const timeline = new TimelineView(context.extensionUri);
   context.subscriptions.push(
     view,
+    timeline,
     vscode.debug.registerDebugConfigurationProvider('hwbp', new ConfigurationProvider()),
     vscode.debug.registerDebugAdapterDescriptorFactory('hwbp', new AdapterFactory(context)),
     ...diagnostics(),
     vscode.commands.registerCommand(`${VIEW_ID}.refresh`, () => view.fetch()),
+    vscode.commands.registerCommand('hwbp.timeline.show', () => timeline.show()),
+    vscode.commands.registerCommand('hwbp.exportTrace', () => exportTrace()),
     vscode.commands.registerCommand('hwbp.watchpoint.makePinned', (node?: ViewNode) => setMode(view, node, 'pinned')),
     vscode.commands.registerCommand('hwbp.watchpoint.makeFlexible', (node?: ViewNode) => setMode(view, node, 'flexible')),
     vscode.commands.registerCommand('hwbp.watchpoint.remove', (node?: ViewNode) => removeWatchpoint(view, node)),
   );
-  return { registersView: view };
+  return { registersView: view, timelineView: timeline };
 }
 
 export function deactivate(): void {

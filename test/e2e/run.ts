@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   try {
     passed = await runUiTest({ root: ROOT, codeServer: CODE_SERVER, makeWorkspace, startCodeServer, launchBrowser }, join(ROOT, 'docs', 'debug-registers.png'));
     for (const p of passed) console.log(`  ✔ ${p}`);
-    console.log(`UI on the packaged .vsix: ${passed.length} passed, 0 failed (screenshot: docs/debug-registers.png)`);
+    console.log(`UI on the packaged .vsix: ${passed.length} passed, 0 failed (screenshots: docs/debug-registers.png, docs/time-sharing.png, docs/timeline.png)`);
   } catch (e) {
     console.error(`UI test FAILED: ${(e as Error).message} (screenshot: .tools/ui-failure.png)`);
     console.log(`UI on the packaged .vsix: ${passed.length} passed, 1 failed`);

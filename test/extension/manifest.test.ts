@@ -39,12 +39,27 @@ describe('extension manifest', () => {
     assert.ok(extensionSource.includes("export const VIEW_ID = 'hwbp.registers'"));
   });
 
+  it('puts Show Timeline (with an icon) and Export Trace in the Debug Registers view\'s title bar', () => {
+    const command = (id: string) => pkg.contributes.commands.find((c: { command: string }) => c.command === id);
+    assert.equal(command('hwbp.timeline.show').title, 'Show Timeline');
+    assert.equal(command('hwbp.timeline.show').category, 'Debug Registers');
+    assert.match(command('hwbp.timeline.show').icon, /^\$\([a-z-]+\)$/);
+    assert.equal(command('hwbp.exportTrace').title, 'Export Trace…');
+    const title = pkg.contributes.menus['view/title'] as { command: string; when: string; group: string }[];
+    const show = title.find((m) => m.command === 'hwbp.timeline.show')!;
+    assert.equal(show.when, 'view == hwbp.registers');
+    assert.match(show.group, /^navigation/, 'an icon button, not in the … menu');
+    assert.ok(title.some((m) => m.command === 'hwbp.exportTrace' && m.when === 'view == hwbp.registers'));
+    // The webview script is bundled for the browser next to the extension.
+    assert.match(pkg.scripts.bundle, /esbuild media\/timeline\.ts --bundle --platform=browser .*--outfile=dist\/timeline\.js/);
+  });
+
   it('packages only what an installed extension needs', function () {
     this.timeout(60_000);
     const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
     const files = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' })
       .trim().split('\n').sort();
-    assert.deepEqual(files.filter((f) => f.startsWith('dist/')), ['dist/debugAdapter.js', 'dist/extension.js']);
+    assert.deepEqual(files.filter((f) => f.startsWith('dist/')), ['dist/debugAdapter.js', 'dist/extension.js', 'dist/timeline.js']);
     assert.ok(files.includes('syntaxes/hwsim.tmLanguage.json') && files.includes('language-configuration.json') && files.includes('examples/race.hwsim'));
     assert.deepEqual(files.filter((f) => /^(src|test|bench|out|node_modules)\/|\.map$|\.ts$/.test(f)), [], 'no sources, tests or maps');
   });

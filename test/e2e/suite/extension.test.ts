@@ -47,7 +47,7 @@ describe('hwbp-debug in a real VS Code', () => {
 
   it('contributes its commands', async () => {
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['hwbp.registers.refresh', 'hwbp.watchpoint.makePinned', 'hwbp.watchpoint.makeFlexible', 'hwbp.watchpoint.remove']) {
+    for (const c of ['hwbp.registers.refresh', 'hwbp.timeline.show', 'hwbp.exportTrace', 'hwbp.watchpoint.makePinned', 'hwbp.watchpoint.makeFlexible', 'hwbp.watchpoint.remove']) {
       assert.ok(commands.includes(c), c);
     }
   });

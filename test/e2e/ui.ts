@@ -223,6 +223,10 @@ async function timeSharing(page: Page, passed: string[], screenshot: string): Pr
   }
   if ((await regsHeader.getAttribute('aria-expanded')) !== 'true') await regsHeader.click();
   const rows = pane(page, 'Debug Registers').locator('.monaco-list-row');
+  // VS Code may keep the Watchpoints node folded from an earlier state of the tree: unfold it.
+  const wpNode = rows.filter({ hasText: /^Watchpoints/ }).first();
+  await wpNode.waitFor({ timeout: 15_000 });
+  if ((await wpNode.getAttribute('aria-expanded')) !== 'true') await wpNode.click();
   const shared = rows.filter({ hasText: /flexible · (active|waiting) \(time-shared\)/ });
   await shared.first().waitFor({ timeout: 15_000 });
   assert.equal(await shared.count(), 2, 'two watchpoints time-share');

@@ -31,14 +31,14 @@ import { KIND_INTERVAL, typeNameOf, type TimelineEventInfo, type TimelineRing } 
 
 /** Most registers one CPU can have installed at once (arm64: 16 instruction + 16 data). */
 const MAX_HOT = 32;
-/** Buckets of the hash of waiting flexible ranges (4-byte granules), and the widest range hashed. */
+/** Buckets of the hash of waiting flexible ranges (8-byte granules), and the widest range hashed. */
 export const COLD_BUCKETS = 2048;
 export const COLD_WIDE = 256;
-export const COLD_GRANULE = 4;
+export const COLD_GRANULE = 8;
 
-/** The bucket of the 4-byte granule holding byte `x` (x >>> 2 takes the granule mod 2^30; exact for any integer address). */
+/** The bucket of the 8-byte granule holding byte `x` (x >>> 3 takes the granule mod 2^29; defined for any integer address). An access of at most 8 bytes touches at most two granules, so two lookups settle it. */
 export function coldBucket(x: number): number {
-  return (x >>> 2) & (COLD_BUCKETS - 1);
+  return (x >>> 3) & (COLD_BUCKETS - 1);
 }
 
 export class CpuState {
@@ -83,7 +83,7 @@ export class CpuState {
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
   // The timeline's copy of the flexible breakpoints eligible here but not installed (rebuilt by
   // every reschedule while recording): an access touching one of them is a missed access. The bounds
-  // reject most accesses in two comparisons; the rest look in a hash of 4-byte granules (2048
+  // reject most accesses in two comparisons; the rest look in a hash of 8-byte granules (2048
   // buckets chained through the node arrays), whose chains list the ranges covering each granule.
   // Ranges wider than COLD_WIDE bytes are not hashed but listed apart and always compared.
   coldCount = 0;

@@ -407,6 +407,8 @@ export class Kernel {
     if ((c.coldMask[i] & bit) === 0 || addr >= c.coldHi[i] || end <= c.coldLo[i] || c.coldStamp[i] === stamp) return;
     c.coldStamp[i] = stamp;
     const bp = c.coldBreakpoint[i]!;
+    // Installed here, it caught the access: not a miss.
+    if (bp.register >= 0) return;
     this.scheduler.noteEvent(bp);
     this.scheduler.timeline!.push(KIND_MISS, c.index, c.coldClass[i], -1, bp.id, c.clock, addr);
   }

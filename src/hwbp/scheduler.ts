@@ -81,12 +81,16 @@ export class CpuState {
   readonly hotClass = new Int32Array(MAX_HOT);
   readonly hotRegister = new Int32Array(MAX_HOT);
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
-  // The timeline's copy of the flexible breakpoints eligible here but not installed (rebuilt by
-  // every reschedule while recording): an access touching one of them is a missed access. The bounds
+  // The timeline's copy of the flexible breakpoints eligible here, installed or not (rebuilt while
+  // recording when the eligible set changed, not at every rotation: a rotation only moves breakpoints
+  // in and out of registers, so the lookup asks whether a matching one is installed): an access
+  // touching one that is not installed is a missed access. The bounds
   // reject most accesses in two comparisons; the rest look in a hash of 8-byte granules (2048
   // buckets chained through the node arrays), whose chains list the ranges covering each granule.
   // Ranges wider than COLD_WIDE bytes are not hashed but listed apart and always compared.
   coldCount = 0;
+  /** The eligible set changed since the cold copy was built. */
+  coldDirty = true;
   coldMinLo = Infinity;
   coldMaxHi = -Infinity;
   coldLo = new Float64Array(8);
@@ -200,6 +204,7 @@ export class Scheduler {
       if (bp.eligibleOn !== cpu.index) {
         bp.eligibleOn = cpu.index;
         bp.enabledSince = cpu.clock;
+        cpu.coldDirty = true;
       }
     }
     cpu.retire(cpu.eligible);
@@ -277,8 +282,10 @@ export class Scheduler {
     this.pruneEventsAt = Math.max(1024, 2 * this.timelineEvents.size);
   }
 
-  /** Rebuild the CPU's list of flexible breakpoints eligible but waiting for a register, and its filters. */
+  /** Rebuild the CPU's list of eligible flexible breakpoints and its filters, if the eligible set changed. */
   rebuildCold(cpu: CpuState): void {
+    if (!cpu.coldDirty) return;
+    cpu.coldDirty = false;
     let n = 0;
     let minLo = Infinity;
     let maxHi = -Infinity;
@@ -288,7 +295,7 @@ export class Scheduler {
     cpu.coldWideCount = 0;
     if (this.timeline !== null) {
       for (const bp of cpu.eligible) {
-        if (bp.pinned || bp.register >= 0) continue;
+        if (bp.pinned) continue;
         if (n === cpu.coldLo.length) growCold(cpu);
         const { lo, hi } = bp.hw;
         cpu.coldLo[n] = lo;
@@ -333,6 +340,7 @@ export class Scheduler {
 
   /** A breakpoint stops being eligible on `cpu` (its task left, it was disabled or closed). */
   private stopEligible(bp: Breakpoint, cpu: CpuState): void {
+    cpu.coldDirty = true;
     if (bp.register >= 0) this.uninstall(cpu, bp);
     bp.timeEnabled += cpu.clock - bp.enabledSince;
     bp.eligibleOn = -1;

@@ -118,6 +118,8 @@ function parseRunArgs(args: string[]): RunOptions {
   const bad = overrideErrors(opts.overrides);
   if (bad.length > 0) throw new UsageError(`hwbp run: --${bad[0].replace(/^timelineCapacity/, 'timeline-capacity')}`);
   if (opts.trace !== null && opts.overrides.timelineCapacity === 0) throw new UsageError('--trace needs the timeline: --timeline-capacity 0 turns it off');
+  // Only --trace reads the register timeline here: without it, recording would be work nobody sees.
+  if (opts.trace === null && opts.overrides.timelineCapacity === undefined) opts.overrides.timelineCapacity = 0;
   return opts;
 }
 

@@ -147,6 +147,8 @@ export class Scheduler {
   muxInterval: number;
   /** Generation counter for Breakpoint.mark. */
   private generation = 0;
+  /** While above 0, install/uninstall leave the hot path's copy to be rebuilt by whoever batched them. */
+  private batchingHot = 0;
   /** Source of rotation keys: a higher key runs later. */
   private rotationSeq = 0;
   /** Epoch of the latest register checkpoint (0: none taken). */
@@ -185,6 +187,17 @@ export class Scheduler {
 
   /** Recompute what is eligible and installed on one CPU. Call after anything that may change it. */
   reschedule(cpu: CpuState): void {
+    // Registers change one by one below; the hot path's copy is rebuilt once, at the end.
+    this.batchingHot++;
+    try {
+      this.decide(cpu);
+    } finally {
+      this.batchingHot--;
+    }
+    if (this.batchingHot === 0) this.rebuildHot(cpu);
+  }
+
+  private decide(cpu: CpuState): void {
     this.noteChange(cpu);
     const gen = ++this.generation;
     const next = cpu.takeSpare();
@@ -366,7 +379,7 @@ export class Scheduler {
     bp.occupiedSince = cpu.clock;
     if (this.timeline !== null) this.noteEvent(bp);
     cpu.control = this.profile.install(cpu.control, bp.cls, index, bp.hw);
-    this.rebuildHot(cpu);
+    if (this.batchingHot === 0) this.rebuildHot(cpu);
   }
 
   private uninstall(cpu: CpuState, bp: Breakpoint): void {
@@ -376,7 +389,7 @@ export class Scheduler {
     cpu.control = this.profile.uninstall(cpu.control, bp.cls, bp.register, bp.hw);
     bp.timeRunning += cpu.clock - bp.runningSince;
     bp.register = -1;
-    this.rebuildHot(cpu);
+    if (this.batchingHot === 0) this.rebuildHot(cpu);
   }
 
   private rebuildHot(cpu: CpuState): void {
@@ -448,11 +461,13 @@ export class Scheduler {
       rotated = true;
       // The running ones are the first F in order (reschedule installs a prefix); order is by key, so
       // fresh keys handed out in order keep them in order behind everyone else.
+      this.batchingHot++;
       for (const bp of cpu.flexibleOrder[cls]) {
         if (bp.register < 0) continue;
         bp.rotationKey = ++this.rotationSeq;
         this.uninstall(cpu, bp);
       }
+      this.batchingHot--;
     }
     if (!rotated) {
       cpu.rotateAt = Infinity;

@@ -3,6 +3,7 @@
  * messages the views use. src/extension.ts, package.json (checked by a test) and the views agree on these.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { KernelTimeline, TimelineEventInfo } from '../hwbp';
 import type { WatchMode } from './watchpoints';
 
 export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
@@ -38,23 +39,7 @@ export const EXPORT_TRACE_REQUEST = 'hwbp.exportTrace';
  * accesses. Columnar (one array per field) so that a million intervals stay cheap to send; times
  * are simulated time units on each CPU's clock. docs/timeline.md describes every field.
  */
-export interface TimelineChunk {
-  arch: 'x86_64' | 'arm64';
-  classes: { name: string; registerNames: string[] }[];
-  /** Per CPU: its clock now. */
-  now: number[];
-  /** Pass as `since` next time to get only what is newer. */
-  seq: number;
-  /** Records the ring buffer dropped (oldest first) since the program started. */
-  dropped: { intervals: number; marks: number };
-  /** Ring buffer capacity in records (0: recording is off). */
-  capacity: number;
-  /** Every breakpoint the intervals, open intervals and marks name. */
-  events: { id: number; label: string; owner: string; pinned: boolean; addr: number; len: number; access: 'r' | 'w' | 'rw' | 'x'; breakpointId: number | null }[];
-  /** Closed occupancy intervals [start, end), recorded after `since`. */
-  intervals: { cpu: number[]; cls: number[]; reg: number[]; start: number[]; end: number[]; event: number[] };
-  /** Every interval still open (what the registers hold now). */
-  open: { cpu: number[]; cls: number[]; reg: number[]; start: number[]; event: number[] };
-  /** kind 0: a hit in register `reg`; kind 1: an access missed while the flexible breakpoint was scheduled out (reg −1). */
-  marks: { kind: number[]; time: number[]; cpu: number[]; cls: number[]; reg: number[]; event: number[]; addr: number[]; line: number[] };
-}
+export type TimelineChunk = Omit<KernelTimeline, 'events'> & {
+  /** Every breakpoint the intervals, open intervals and marks name, with the debugger's watchpoint label and DAP breakpoint id. */
+  events: (TimelineEventInfo & { label: string; breakpointId: number | null })[];
+};

@@ -433,7 +433,7 @@ export class HwbpDebugSession extends DebugSession {
         return;
       }
       if (command === TIMELINE_REQUEST || command === EXPORT_TRACE_REQUEST) {
-        response.body = timelineRequest(command, args, {
+        response.body = timelineRequest(command, args as Args<typeof TIMELINE_REQUEST>, {
           machine: this.machine, watches: this.watches,
           breakpointOf: (watchId) => (this.data.all().find((b) => b.watchId === watchId) ?? this.code.all().find((b) => b.watchId === watchId))?.id ?? null,
         });

@@ -5,7 +5,8 @@
  */
 import type { Machine } from '../target';
 import { UserError } from './common';
-import { EXPORT_TRACE_REQUEST, type TimelineChunk } from './protocol';
+import { EXPORT_TRACE_REQUEST, type TIMELINE_REQUEST, type TimelineChunk } from './protocol';
+import type { Args } from './validation';
 import { toChromeTrace, type ChromeTrace } from './traceExport';
 import type { WatchpointManager } from './watchpoints';
 
@@ -42,11 +43,8 @@ export function buildTimelineChunk(src: TimelineSources, since = 0): TimelineChu
 }
 
 /** Answer hwbp.timeline (`{ since? }` → TimelineChunk) or hwbp.exportTrace (→ the Chrome trace of everything kept). */
-export function timelineRequest(command: string, args: unknown, src: TimelineSources): TimelineChunk | ChromeTrace {
+export function timelineRequest(command: string, args: Args<typeof TIMELINE_REQUEST>, src: TimelineSources): TimelineChunk | ChromeTrace {
   if (command === EXPORT_TRACE_REQUEST) return toChromeTrace(buildTimelineChunk(src, 0));
-  const since = (args as { since?: unknown } | null | undefined)?.since ?? 0;
-  if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) {
-    throw new UserError(`hwbp.timeline: since ${String(since)} must be a sequence number >= 0 (the seq of the previous answer)`);
-  }
-  return buildTimelineChunk(src, since);
+  // `since` was checked at the door (validation.ts): a whole number >= 0 when present.
+  return buildTimelineChunk(src, args?.since ?? 0);
 }

@@ -276,8 +276,19 @@ async function timeline(page: Page, passed: string[], screenshot: string): Promi
     for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) {
       const row = rows.filter({ hasText: new RegExp(`^${name}\\s*pinned`) }).first();
       if (!(await row.isVisible().catch(() => false))) continue;
-      await row.hover();
-      await row.locator('.action-label[aria-label="Make Flexible (time-shared)"]').click();
+      // The inline action shows only while the pointer is over its row; a hover lost to a refresh of
+      // the tree is tried again, as a person would.
+      const action = row.locator('.action-label[aria-label="Make Flexible (time-shared)"]');
+      for (let attempt = 1; ; attempt++) {
+        await row.hover();
+        await page.waitForTimeout(200);
+        try {
+          await action.click({ timeout: 5_000 });
+          break;
+        } catch (e) {
+          if (attempt === 4) throw e;
+        }
+      }
       await rows.filter({ hasText: new RegExp(`^${name}\\s*flexible`) }).first().waitFor({ timeout: 15_000 });
       await page.waitForTimeout(300);
     }

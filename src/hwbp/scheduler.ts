@@ -456,25 +456,33 @@ export class Scheduler {
    */
   private rotate(cpu: CpuState): void {
     let rotated = false;
-    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
-      if (!cpu.overcommitted[cls]) continue;
-      rotated = true;
-      // The running ones are the first F in order (reschedule installs a prefix); order is by key, so
-      // fresh keys handed out in order keep them in order behind everyone else.
-      this.batchingHot++;
-      for (const bp of cpu.flexibleOrder[cls]) {
-        if (bp.register < 0) continue;
-        bp.rotationKey = ++this.rotationSeq;
-        this.uninstall(cpu, bp);
-      }
-      this.batchingHot--;
-    }
+    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) rotated ||= cpu.overcommitted[cls];
     if (!rotated) {
       cpu.rotateAt = Infinity;
       return;
     }
+    // Nothing but the order changes: the eligible set, the pinned ones and the timer's state are what
+    // the last reschedule() left, so this moves the window itself instead of deciding everything anew
+    // (O(K), no sort). The result is exactly reschedule()'s: the running ones are the prefix of the
+    // order, fresh keys handed out in order put them behind everyone else in the order they were in,
+    // and the next ones go into the lowest free registers, class by class.
+    this.batchingHot++;
+    for (let cls = 0; cls < cpu.flexibleOrder.length; cls++) {
+      if (!cpu.overcommitted[cls]) continue;
+      const order = cpu.flexibleOrder[cls];
+      let f = 0;
+      while (f < order.length && order[f].register >= 0) f++;
+      for (let i = 0; i < f; i++) {
+        const bp = order[i];
+        bp.rotationKey = ++this.rotationSeq;
+        this.uninstall(cpu, bp);
+      }
+      rotateLeft(order, f);
+      for (let i = 0; i < f; i++) this.install(cpu, order[i]);
+    }
+    this.batchingHot--;
     cpu.rotateAt += this.muxInterval;
-    this.reschedule(cpu);
+    if (this.batchingHot === 0) this.rebuildHot(cpu);
   }
 
   /**
@@ -671,4 +679,22 @@ function gcd(a: number, b: number): number {
     b = r;
   }
   return a;
+}
+
+/** Shift `a` cyclically left by `n` in place (three reversals: no allocation). */
+function rotateLeft<T>(a: T[], n: number): void {
+  const k = a.length;
+  if (k === 0 || n % k === 0) return;
+  n %= k;
+  reverse(a, 0, n - 1);
+  reverse(a, n, k - 1);
+  reverse(a, 0, k - 1);
+}
+
+function reverse<T>(a: T[], i: number, j: number): void {
+  for (; i < j; i++, j--) {
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
 }

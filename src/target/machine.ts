@@ -467,7 +467,14 @@ export class Machine implements Port {
     if (this.pendingHits.length > 0) {
       const hits = this.pendingHits;
       this.pendingHits = [];
-      const stopping = hits.filter((h) => this.stops(h.hit));
+      // Usually every hit is the debugger's: keep the array as it is then.
+      let stopping = hits;
+      for (let i = 0; i < hits.length; i++) {
+        if (!this.stops(hits[i].hit)) {
+          stopping = hits.filter((h) => this.stops(h.hit));
+          break;
+        }
+      }
       if (stopping.length > 0) {
         if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt };
         const stop = this.stop('data', th, null, stopping);
@@ -483,7 +490,11 @@ export class Machine implements Port {
 
   /** Does this hit belong to the debugger (so it stops the program)? */
   private stops(hit: HitInfo): boolean {
-    return hit.matches.some((m) => this.stopsFor(hit, m.eventId, m.ptraceIndex));
+    for (let i = 0; i < hit.matches.length; i++) {
+      const m = hit.matches[i];
+      if (this.stopsFor(hit, m.eventId, m.ptraceIndex)) return true;
+    }
+    return false;
   }
 
   private stopsFor(hit: HitInfo, eventId: number, ptraceIndex: number | null): boolean {

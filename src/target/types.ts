@@ -52,6 +52,17 @@ export function alignOf(t: Type): number {
 
 export function typeToString(t: Type): string {
   if (t.k === 'int') return t.name;
+  // Types are immutable once built: a pointer or array type's name is spelled once (every data hit asks).
+  const known = typeNames.get(t);
+  if (known !== undefined) return known;
+  const name = spellType(t);
+  typeNames.set(t, name);
+  return name;
+}
+
+const typeNames = new WeakMap<Type, string>();
+
+function spellType(t: PtrType | ArrayType): string {
   if (t.k === 'ptr') return `*${typeToString(t.to)}`;
   return `${typeToString(t.elem)}[${t.count}]`;
 }

@@ -88,9 +88,9 @@ export class CodeBreakpoints {
       } catch (e) {
         problem = (e as Error).message;
       }
-      const s = addr >= 0 ? m.statementAt(addr) : undefined;
-      if (problem === null && s === undefined) problem = `${hex(addr)} is not the address of a statement (statements are 4 bytes apart from 0x400000)`;
-      return { addr, line: s?.span.line ?? 0, mode: ib.mode, condition: ib.condition, hitCondition: ib.hitCondition, problem };
+      const ins = addr >= 0 ? m.instructionAt(addr) : undefined;
+      if (problem === null && ins === undefined) problem = `${hex(addr)} is not the address of an instruction (instructions are 4 bytes apart in the text segment from 0x400000)`;
+      return { addr, line: ins?.statement.span.line ?? 0, mode: ib.mode, condition: ib.condition, hitCondition: ib.hitCondition, problem };
     }));
   }
 

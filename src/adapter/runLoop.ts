@@ -5,7 +5,7 @@
  */
 import { ExitedEvent, OutputEvent, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { StopEvent } from '../target';
+import type { StepKind, StopEvent } from '../target';
 import type { CodeBp } from './codeBreakpoints';
 import { needMachine, needStopped, type SessionContext } from './common';
 import { hitConditionHolds } from './conditions';
@@ -78,7 +78,7 @@ export class RunLoop {
     void this.run();
   }
 
-  step(threadId: number, kind: 'into' | 'over' | 'out', respond: () => void): void {
+  step(threadId: number, kind: StepKind, respond: () => void): void {
     const m = needStopped(this.ctx);
     m.step(threadId, kind);
     respond();

@@ -16,7 +16,7 @@ import {
   DebugSession, Event as DapEvent, InitializedEvent, OutputEvent, Response, TerminatedEvent, ThreadEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { formatDiagnostic, loadProgram, type Machine } from '../target';
+import { formatDiagnostic, loadProgram, type Machine, type StepKind } from '../target';
 import { CodeBreakpoints } from './codeBreakpoints';
 import { needStopped, UserError, type SessionContext } from './common';
 import { DataBreakpoints } from './dataBreakpoints';
@@ -312,7 +312,7 @@ export class HwbpDebugSession extends DebugSession {
     }));
   }
 
-  private stepRequest(response: DebugProtocol.Response, threadId: number, kind: 'into' | 'over' | 'out'): void {
+  private stepRequest(response: DebugProtocol.Response, threadId: number, kind: StepKind): void {
     this.handle(response, () => {
       needStopped(this.ctx);
       this.runner.step(this.vars.threadOf(threadId), kind, () => this.sendResponse(response));
@@ -320,11 +320,12 @@ export class HwbpDebugSession extends DebugSession {
   }
 
   protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
-    this.stepRequest(response, args.threadId, 'over');
+    // Instruction granularity (the Disassembly view's steps) executes one instruction, over calls for next.
+    this.stepRequest(response, args.threadId, args.granularity === 'instruction' ? 'instruction-over' : 'over');
   }
 
   protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
-    this.stepRequest(response, args.threadId, 'into');
+    this.stepRequest(response, args.threadId, args.granularity === 'instruction' ? 'instruction' : 'into');
   }
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): void {

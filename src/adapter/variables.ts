@@ -6,11 +6,11 @@
 import { basename } from 'node:path';
 import { Handles, Source, StackFrame } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { Machine, VariableInfo } from '../target';
+import { INSTRUCTION_SIZE, type Machine, type VariableInfo } from '../target';
 import { hex, needMachine, needStopped, parseAddress, UserError, type SessionContext } from './common';
 import { LIMITS, type Args } from './validation';
 
-/** disassemble: characters of a statement's text shown as its instruction. */
+/** disassemble: characters of an instruction's text at most. */
 const INSTRUCTION_TEXT_MAX = 200;
 
 /** memoryReference + offset, which must land on an address (0 to 2^53). */
@@ -87,7 +87,7 @@ export class Variables {
         const sf = new StackFrame(this.frameRefs.create({ threadId, frame: f.index }), f.fn, source, f.location.line, f.location.col) as DebugProtocol.StackFrame;
         sf.endLine = f.location.endLine;
         sf.endColumn = f.location.endCol;
-        sf.instructionPointerReference = hex(f.location.codeAddr);
+        sf.instructionPointerReference = hex(f.location.pc);
         return sf;
       }),
       totalFrames: frames.length,
@@ -189,31 +189,27 @@ export class Variables {
 
   disassemble(args: Args<'disassemble'>): DebugProtocol.DisassembleResponse['body'] {
     const m = needMachine(this.ctx);
-    // A function's first statement carries its name as the symbol.
-    const firsts = new Set<unknown>();
-    const seen = new Set<string>();
-    for (const x of m.allStatements()) {
-      if (!seen.has(x.fn)) firsts.add(x);
-      seen.add(x.fn);
-    }
     const base = addressAt('disassemble', args.memoryReference, args.offset);
-    const start = Math.floor(base / 4) * 4 + (args.instructionOffset ?? 0) * 4;
+    const start = Math.floor(base / INSTRUCTION_SIZE) * INSTRUCTION_SIZE + (args.instructionOffset ?? 0) * INSTRUCTION_SIZE;
     const source = this.source();
-    // At most LIMITS.instructions (checked at the door), each of bounded size: the source is given
-    // once (DAP lets later instructions of the same source leave it out) and long statements are cut.
+    // At most LIMITS.instructions (checked at the door), each of bounded size. The source is given
+    // once (DAP lets later instructions of the same source leave it out); every instruction names
+    // its statement's line, so the view can show which line each one carries out.
     let sourceGiven = false;
     const instructions: DebugProtocol.DisassembledInstruction[] = [];
     for (let i = 0; i < args.instructionCount; i++) {
-      const addr = start + i * 4;
-      const s = addr < 0 ? undefined : m.statementAt(addr);
-      if (s === undefined) {
+      const addr = start + i * INSTRUCTION_SIZE;
+      const ins = addr < 0 ? undefined : m.instructionAt(addr);
+      if (ins === undefined) {
         instructions.push({ address: addr < 0 ? '0x0' : hex(addr), instruction: '??', presentationHint: 'invalid' });
         continue;
       }
+      const s = ins.statement;
       instructions.push({
-        address: hex(addr), instruction: s.text.length > INSTRUCTION_TEXT_MAX ? `${s.text.slice(0, INSTRUCTION_TEXT_MAX)}…` : s.text,
-        symbol: firsts.has(s) ? s.fn : undefined,
-        location: sourceGiven ? undefined : source, line: s.span.line, column: s.span.col, endLine: s.span.endLine, endColumn: s.span.endCol,
+        address: hex(addr), instruction: ins.text.length > INSTRUCTION_TEXT_MAX ? `${ins.text.slice(0, INSTRUCTION_TEXT_MAX)}…` : ins.text,
+        symbol: ins.entry ? ins.fn : undefined,
+        location: sourceGiven ? undefined : source,
+        line: s.span.line, column: s.span.col, endLine: s.span.endLine, endColumn: s.span.endCol,
       });
       sourceGiven = true;
     }
@@ -248,7 +244,7 @@ export class Variables {
       out.push({ name: 'DR7', value: hex(snap.control.dr7), variablesReference: this.refs.create({ kind: 'dr7', cpu }) });
     }
     const running = snap.runningPid === null ? null : m.threads.find((t) => t.task?.pid === snap.runningPid);
-    if (running && running.frames.length > 0) out.push({ name: 'pc', value: hex(m.frames(running.id)[0].location.codeAddr), variablesReference: 0 });
+    if (running && running.frames.length > 0) out.push({ name: 'pc', value: hex(m.frames(running.id)[0].location.pc), variablesReference: 0 });
     return out;
   }
 
@@ -256,3 +252,4 @@ export class Variables {
     return new Source(basename(this.ctx.programPath), this.ctx.programPath);
   }
 }
+

@@ -1,15 +1,14 @@
 /**
- * Code generation: the typed, lowered program becomes JavaScript closures, one per micro-operation
- * and per expression node, specialised by type (32-bit and narrower values are numbers, 64-bit ones
- * bigints) and by where memory is (a global's segment and offset are resolved once, here).
- *
- * Every memory read and write of the program goes through `port.access`, the CPU's debug registers;
- * code compiled for the debugger (evaluate, watch expressions) passes null there, because a
- * debugger's own reads and writes never trigger watchpoints.
+ * What compiled code runs on (frames, threads, the machine's Port), and the debugger's expression
+ * compiler: a typed expression becomes a JavaScript closure per node, specialised by type (32-bit
+ * and narrower values are numbers, 64-bit ones bigints). The program itself runs as instructions
+ * (select.ts, execute.ts); these closures serve evaluate, watch expressions and assignments, and
+ * pass a null `access`, because a debugger's own reads and writes never trigger watchpoints.
  */
 import type { AccessKind, HitInfo } from '../hwbp';
-import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
-import { sizeOf, type IntType, type IrOp, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
+import { Memory, readerFor, writerFor, type Segment, type Value } from './memory';
+import { binaryFn, converter, truthy, unaryFn } from './ops';
+import { sizeOf, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
 
 export interface Frame {
   /** The frame's identity within its machine: a serial number, never reused (a recursive call or a later call at the same address is another frame). */
@@ -18,8 +17,9 @@ export interface Frame {
   pc: number;
   /** Lowest address of the frame on the stack; locals live at base + offset. */
   base: number;
-  temps: Value[];
-  /** Caller's temp that receives the return value, or -1. */
+  /** The frame's registers (r0 …: the function's temps, then expression scratch). */
+  regs: Value[];
+  /** Caller's register that receives the return value, or -1. */
   dest: number;
 }
 
@@ -28,6 +28,9 @@ export interface ExecThread {
   cpu: number;
   frames: Frame[];
   stack: Segment;
+  /** The innermost frame's registers and base (kept by the machine whenever frames change). */
+  regs: Value[];
+  fp: number;
 }
 
 /** What compiled code needs of the machine. */
@@ -35,7 +38,7 @@ export interface Port {
   memory: Memory;
   /** The watchpoint check of the CPU, or null for unchecked (debugger) access. */
   access: ((cpu: number, addr: number, size: number, kind: AccessKind) => HitInfo | null) | null;
-  /** A watchpoint matched: remember it, the trap is delivered when the micro-operation completes. */
+  /** A watchpoint matched: remember it, the trap is delivered when the instruction completes. */
   hit(th: ExecThread, hit: HitInfo, type: ValueType, oldValue: Value | null, newValue: Value): void;
   call(th: ExecThread, fn: CompiledFunction, args: Value[], dest: number, returnTo: number): number;
   ret(th: ExecThread, value: Value | null): number;
@@ -46,7 +49,8 @@ export interface Port {
   print(th: ExecThread, text: string): void;
 }
 
-export type Op = ((th: ExecThread) => number) & { first: boolean; stmt: number };
+/** An instruction, compiled: runs it and returns the next pc (or a negative code for the machine). */
+export type Op = ((th: ExecThread) => number) & { first: boolean; stmt: number; addr: number; memory: boolean };
 
 export interface CompiledFunction {
   lowered: LoweredFunction;
@@ -58,129 +62,10 @@ export interface CompiledFunction {
 type Eval = (th: ExecThread) => Value;
 type AddrEval = (th: ExecThread) => number;
 
-export function truthy(v: Value): boolean {
-  return v !== 0 && v !== 0n;
-}
-
-/** Wraps a number or bigint into `to`'s width and signedness (C's conversion). */
-export function converter(from: ValueType, to: ValueType): (v: Value) => Value {
-  const fromWide = from.k === 'int' && from.size === 8;
-  if (to.k === 'ptr') {
-    if (fromWide) return (v) => Number(BigInt.asUintN(64, v as bigint));
-    return (v) => ((v as number) < 0 ? (v as number) + 2 ** 64 : (v as number));
-  }
-  if (to.size === 8) {
-    const wrap64 = to.signed ? (x: bigint) => BigInt.asIntN(64, x) : (x: bigint) => BigInt.asUintN(64, x);
-    if (fromWide) return (v) => wrap64(v as bigint);
-    return (v) => wrap64(BigInt(v as number));
-  }
-  const narrow = wrap32(to);
-  if (fromWide) return (v) => narrow(Number(BigInt.asUintN(32, v as bigint)));
-  return (v) => narrow(v as number);
-}
-
-/** Wrap a number (any integer up to 2^53) to a type of 32 bits or fewer. */
-function wrap32(t: IntType): (v: number) => number {
-  switch (t.name) {
-    case 'u8': return (v) => v & 0xff;
-    case 'i8': return (v) => (v << 24) >> 24;
-    case 'u16': return (v) => v & 0xffff;
-    case 'i16': return (v) => (v << 16) >> 16;
-    case 'u32': return (v) => v >>> 0;
-    default: return (v) => v | 0;
-  }
-}
-
-export function formatValue(v: Value, t: ValueType): string {
-  if (t.k === 'ptr') return '0x' + (v as number).toString(16);
-  return v.toString();
-}
+export { converter, formatValue, truthy } from './ops';
 
 export class CodeGen {
-  constructor(private readonly port: Port, private readonly functions: Map<string, CompiledFunction>) {}
-
-  /** Compile a function's micro-operations (the CompiledFunction must already be registered). */
-  compileFunction(target: CompiledFunction): void {
-    const lowered = target.lowered;
-    target.code = lowered.code.map((op, pc) => {
-      const fn = this.op(op, pc) as Op;
-      fn.first = op.first;
-      fn.stmt = op.stmt;
-      return fn;
-    });
-  }
-
-  private op(op: IrOp, pc: number): (th: ExecThread) => number {
-    const next = pc + 1;
-    const port = this.port;
-    switch (op.op) {
-      case 'assign': {
-        const store = this.store(op.place);
-        const value = this.expr(op.value);
-        return (th) => {
-          store(th, value(th));
-          return next;
-        };
-      }
-      case 'call': {
-        const callee = this.functions.get(op.fn)!;
-        const args = op.args.map((a) => this.expr(a));
-        const dest = op.dest ?? -1;
-        return (th) => port.call(th, callee, args.map((a) => a(th)), dest, next);
-      }
-      case 'return': {
-        const value = op.value === null ? null : this.expr(op.value);
-        return (th) => port.ret(th, value === null ? null : value(th));
-      }
-      case 'jump': {
-        const target = op.target;
-        return () => target;
-      }
-      case 'branch': {
-        const cond = this.expr(op.cond);
-        const ifFalse = op.ifFalse;
-        return (th) => (truthy(cond(th)) ? next : ifFalse);
-      }
-      case 'settemp': {
-        const value = this.expr(op.value);
-        const temp = op.temp;
-        return (th) => {
-          th.frames[th.frames.length - 1].temps[temp] = value(th);
-          return next;
-        };
-      }
-      case 'spawn': {
-        const name = op.thread;
-        return (th) => {
-          port.spawn(th, name);
-          return next;
-        };
-      }
-      case 'join': {
-        const name = op.thread;
-        return (th) => port.join(th, name, next);
-      }
-      case 'yield':
-        return (th) => port.yieldCpu(th, next);
-      case 'sleep': {
-        const value = this.expr(op.value);
-        return (th) => port.sleep(th, value(th), next);
-      }
-      case 'print': {
-        const parts = op.parts.map((p) => {
-          if (typeof p === 'string') return () => p;
-          const e = this.expr(p);
-          return (th: ExecThread) => formatValue(e(th), p.type);
-        });
-        return (th) => {
-          port.print(th, parts.map((p) => p(th)).join(''));
-          return next;
-        };
-      }
-      case 'nop':
-        return () => next;
-    }
-  }
+  constructor(private readonly port: Port) {}
 
   // ---- places
 
@@ -313,7 +198,7 @@ export class CodeGen {
       }
       case 'temp': {
         const i = e.index;
-        return (th) => th.frames[th.frames.length - 1].temps[i];
+        return (th) => th.frames[th.frames.length - 1].regs[i];
       }
       case 'convert': {
         const inner = this.expr(e.e);
@@ -347,90 +232,18 @@ export class CodeGen {
 
   private unary(e: Extract<TExpr, { k: 'unary' }>): Eval {
     const inner = this.expr(e.e);
-    if (e.op === '!') return (th) => (truthy(inner(th)) ? 0 : 1);
-    const t = e.type as IntType;
-    if (t.size === 8) {
-      const wrap = t.signed ? (x: bigint) => BigInt.asIntN(64, x) : (x: bigint) => BigInt.asUintN(64, x);
-      if (e.op === '-') return (th) => wrap(-(inner(th) as bigint));
-      return (th) => wrap(~(inner(th) as bigint));
-    }
-    if (t.signed) {
-      if (e.op === '-') return (th) => -(inner(th) as number) | 0;
-      return (th) => ~(inner(th) as number);
-    }
-    if (e.op === '-') return (th) => -(inner(th) as number) >>> 0;
-    return (th) => ~(inner(th) as number) >>> 0;
+    const f = unaryFn(e.op, e.type);
+    return (th) => f(inner(th));
   }
 
   private binary(e: Extract<TExpr, { k: 'binary' }>): Eval {
     const l = this.expr(e.l);
     const r = this.expr(e.r);
-    const operand = e.operand;
-    switch (e.op) {
-      case '==': return (th) => (l(th) === r(th) ? 1 : 0);
-      case '!=': return (th) => (l(th) !== r(th) ? 1 : 0);
-      case '<': return (th) => (l(th) < r(th) ? 1 : 0);
-      case '<=': return (th) => (l(th) <= r(th) ? 1 : 0);
-      case '>': return (th) => (l(th) > r(th) ? 1 : 0);
-      case '>=': return (th) => (l(th) >= r(th) ? 1 : 0);
-    }
-    if (operand.k === 'ptr') throw new Error(`internal: ${e.op} on pointers`);
-    if (operand.size === 8) return this.wideBinary(e.op, l as (th: ExecThread) => bigint, r as (th: ExecThread) => bigint, operand.signed);
-    const a = l as (th: ExecThread) => number;
-    const b = r as (th: ExecThread) => number;
-    if (operand.signed) {
-      switch (e.op) {
-        case '+': return (th) => (a(th) + b(th)) | 0;
-        case '-': return (th) => (a(th) - b(th)) | 0;
-        case '*': return (th) => Math.imul(a(th), b(th));
-        case '/': return (th) => { const d = b(th); if (d === 0) throw divZero(); return (a(th) / d) | 0; };
-        case '%': return (th) => { const d = b(th); if (d === 0) throw divZero(); return (a(th) % d) | 0; };
-        case '<<': return (th) => a(th) << (b(th) & 31);
-        case '>>': return (th) => a(th) >> (b(th) & 31);
-        case '&': return (th) => a(th) & b(th);
-        case '|': return (th) => a(th) | b(th);
-        case '^': return (th) => a(th) ^ b(th);
-      }
-    } else {
-      switch (e.op) {
-        case '+': return (th) => (a(th) + b(th)) >>> 0;
-        case '-': return (th) => (a(th) - b(th)) >>> 0;
-        case '*': return (th) => Math.imul(a(th), b(th)) >>> 0;
-        case '/': return (th) => { const d = b(th); if (d === 0) throw divZero(); return Math.floor(a(th) / d) >>> 0; };
-        case '%': return (th) => { const d = b(th); if (d === 0) throw divZero(); return (a(th) % d) >>> 0; };
-        case '<<': return (th) => (a(th) << (b(th) & 31)) >>> 0;
-        case '>>': return (th) => a(th) >>> (b(th) & 31);
-        case '&': return (th) => (a(th) & b(th)) >>> 0;
-        case '|': return (th) => (a(th) | b(th)) >>> 0;
-        case '^': return (th) => (a(th) ^ b(th)) >>> 0;
-      }
-    }
-    throw new Error(`internal: unknown operator ${e.op}`);
-  }
-
-  private wideBinary(op: string, a: (th: ExecThread) => bigint, b: (th: ExecThread) => bigint, signed: boolean): Eval {
-    const w = signed ? (x: bigint) => BigInt.asIntN(64, x) : (x: bigint) => BigInt.asUintN(64, x);
-    switch (op) {
-      case '+': return (th) => w(a(th) + b(th));
-      case '-': return (th) => w(a(th) - b(th));
-      case '*': return (th) => w(a(th) * b(th));
-      case '/': return (th) => { const d = b(th); if (d === 0n) throw divZero(); return w(a(th) / d); };
-      case '%': return (th) => { const d = b(th); if (d === 0n) throw divZero(); return w(a(th) % d); };
-      case '<<': return (th) => w(a(th) << (b(th) & 63n));
-      case '>>': return (th) => w(a(th) >> (b(th) & 63n));
-      case '&': return (th) => w(a(th) & b(th));
-      case '|': return (th) => w(a(th) | b(th));
-      case '^': return (th) => w(a(th) ^ b(th));
-    }
-    throw new Error(`internal: unknown operator ${op}`);
+    const f = binaryFn(e.op, e.operand);
+    return (th) => f(l(th), r(th));
   }
 }
 
 function isPlace(x: Place | TExpr): x is Place {
   return x.k === 'global' || x.k === 'local' || x.k === 'deref' || x.k === 'elem';
 }
-
-function divZero(): RuntimeFault {
-  return new RuntimeFault('division by zero');
-}
-

@@ -11,11 +11,12 @@ import { parse } from './parser';
 
 export { Machine, STACK_TOP, MAX_CALL_DEPTH } from './machine';
 export type { MachineOptions } from './machine';
-export type { DataHit, EvaluateResult, FrameInfo, FrameRef, Location, MachineEvent, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
+export type { DataHit, EvaluateResult, FrameInfo, FrameRef, InstructionInfo, Location, MachineEvent, StepKind, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
 export { formatDiagnostic } from './diagnostics';
 export type { Diagnostic, Span } from './diagnostics';
 export { RuntimeFault };
-export { MACHINE_DEFAULTS, DATA_BASE, TEXT_BASE, STATEMENT_SIZE } from './lower';
+export { MACHINE_DEFAULTS, DATA_BASE, TEXT_BASE } from './lower';
+export { INSTRUCTION_SIZE, disassemble, type Instr } from './isa';
 export type { MachineConfig, OtherUser } from './lower';
 export type { StatementInfo } from './types';
 

@@ -11,12 +11,12 @@ import {
   type GlobalInfo, type IntType, type IrOp, type IrOpBody, type LocalInfo, type LoweredFunction, type Place, type PtrType, type TExpr, type Type,
   type ValueType,
 } from './types';
+import { INSTRUCTION_SIZE } from './isa';
+import { selectFunction } from './select';
 
 export const DATA_BASE = 0x601000;
 export const TEXT_BASE = 0x400000;
 export const PAGE = 0x1000;
-/** Statements are 4 bytes apart in the text segment (aligned for arm64 breakpoints too). */
-export const STATEMENT_SIZE = 4;
 export const USER_SPACE_END = 0x7fff_0000_0000;
 export const MAX_GLOBAL_BYTES = 1 << 22;
 /** Thread stacks sit below 0x7ffe00000000, 1 MiB apart, for at most 64 threads. */
@@ -104,7 +104,6 @@ class Lowerer {
   private readonly fnDecls = new Map<string, FnDecl>();
   private readonly threadDecls = new Map<string, ThreadDecl>();
   private readonly lines: string[];
-  private nextCodeAddr = TEXT_BASE;
   machine: MachineConfig = { ...MACHINE_DEFAULTS };
 
   // Per function being lowered
@@ -131,7 +130,7 @@ class Lowerer {
     for (const f of this.prog.fns) this.fnDecls.set(f.name, f);
     for (const t of this.prog.threads) this.threadDecls.set(t.name, t);
     this.scope = { names: new Map(locals.map((x) => [x.name, x])), parent: null };
-    this.fn = { name: '<evaluate>', kind: 'fn', params: [], ret: null, locals: [], frameSize: 0, temps: 0, code: [], statements: [], span: e.span };
+    this.fn = { name: '<evaluate>', kind: 'fn', params: [], ret: null, locals: [], frameSize: 0, temps: 0, code: [], instrs: [], registers: 0, statements: [], span: e.span };
     this.evaluating = true;
     try {
       const isPlace = e.k === 'name' || e.k === 'index' || (e.k === 'unary' && e.op === '*');
@@ -189,9 +188,16 @@ class Lowerer {
       else functions.set(d.name, lowered);
     }
     const users = this.prog.users.map((u) => this.otherUser(u)).filter((u): u is OtherUser => u !== null);
+    // Machine code, laid out in the same order: every instruction at its own address.
+    let textEnd = TEXT_BASE;
+    for (const { d, thread } of decls) {
+      const lowered = thread ? threads.find((t) => t.fn.name === d.name && t.fn.span === d.span)?.fn : functions.get(d.name);
+      if (lowered === undefined || lowered.span !== d.span) continue; // a duplicate, reported already
+      textEnd = placeCode(lowered, textEnd);
+    }
     return {
       file: this.prog.file, source: this.source, ast: this.prog, machine: this.machine, globals: [...this.globals.values()], dataSegments,
-      functions, threads, users, textEnd: this.nextCodeAddr,
+      functions, threads, users, textEnd,
     };
   }
 
@@ -382,7 +388,7 @@ class Lowerer {
     this.frameTop = 0;
     const params: LoweredFunction['params'] = [];
     let ret: ValueType | null = null;
-    this.fn = { name: decl.name, kind, params, ret, locals: [], frameSize: 0, temps: 0, code: this.code, statements: [], span: decl.span };
+    this.fn = { name: decl.name, kind, params, ret, locals: [], frameSize: 0, temps: 0, code: this.code, instrs: [], registers: 0, statements: [], span: decl.span };
     if (kind === 'fn') {
       const f = decl as FnDecl;
       for (const p of f.params) {
@@ -434,8 +440,8 @@ class Lowerer {
   private beginStatement(span: Span): void {
     this.stmtIndex = this.fn.statements.length;
     const text = this.lines[span.line - 1]?.trim() ?? '';
-    this.fn.statements.push({ index: this.stmtIndex, span, codeAddr: this.nextCodeAddr, text, fn: this.fn.name });
-    this.nextCodeAddr += STATEMENT_SIZE;
+    // Its code address is its first instruction's, known once instructions are selected (placeCode).
+    this.fn.statements.push({ index: this.stmtIndex, span, codeAddr: -1, text, fn: this.fn.name });
     this.firstOfStatement = true;
     this.pendingCalls = [];
   }
@@ -874,6 +880,30 @@ class Lowerer {
 
 function spanOf(a: Span, b: Span): Span {
   return { line: a.line, col: a.col, endLine: b.endLine, endCol: b.endCol };
+}
+
+/**
+ * Select a function's instructions at `addr` and give each statement the address of its first
+ * instruction (where a line breakpoint goes). Returns where the next function starts.
+ */
+function placeCode(fn: LoweredFunction, addr: number): number {
+  const { code, registers } = selectFunction(fn, addr);
+  fn.instrs = code;
+  fn.registers = registers;
+  const end = addr + code.length * INSTRUCTION_SIZE;
+  for (const i of code) {
+    const s = fn.statements[i.stmt];
+    if (s !== undefined && s.codeAddr < 0 && i.first) s.codeAddr = i.addr;
+  }
+  for (const i of code) {
+    const s = fn.statements[i.stmt];
+    if (s !== undefined && s.codeAddr < 0) s.codeAddr = i.addr;
+  }
+  // A statement with no code of its own (none today) would stand at the next one's address.
+  for (let k = fn.statements.length - 1; k >= 0; k--) {
+    if (fn.statements[k].codeAddr < 0) fn.statements[k].codeAddr = k + 1 < fn.statements.length ? fn.statements[k + 1].codeAddr : end - INSTRUCTION_SIZE;
+  }
+  return end;
 }
 
 export function constOf(type: ValueType, value: bigint): TExpr {

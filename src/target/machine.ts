@@ -13,6 +13,8 @@
  */
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
+import { Executor } from './execute';
+import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
 import { parseExpression } from './parser';
@@ -25,11 +27,19 @@ const STACK_SPACING = 0x10_0000;
 /** Return address and saved frame pointer, as a real frame has. */
 const FRAME_OVERHEAD = 16;
 export const MAX_CALL_DEPTH = 10_000;
+/** One memory instruction in this many waits a cycle (a cache miss). */
+export const MISS_ONE_IN = 8;
 
 const CALLED = -1;
 const BLOCKED = -2;
 const YIELDED = -3;
 const EXITED = -4;
+
+/**
+ * Source steps go statement by statement. 'instruction' executes exactly one instruction (into a
+ * call, as stepi does); 'instruction-over' one, or a whole call if it is one (as nexti does).
+ */
+export type StepKind = 'into' | 'over' | 'out' | 'instruction' | 'instruction-over';
 
 export type ThreadState = 'unstarted' | 'runnable' | 'running' | 'blocked' | 'sleeping' | 'exited';
 
@@ -47,13 +57,14 @@ export interface ThreadRecord extends ExecThread {
   wakeAt: number;
   /** Skip the statement-boundary checks once: set after stopping before a statement (x86's RF flag). */
   resumeFlag: boolean;
-  /** Micro-operations executed. */
+  /** Instructions executed, and statements begun (statement boundaries passed). */
   instructions: number;
+  statements: number;
   /**
    * After a data trap: the statement that made the access, shown as where the thread stands (the
    * line that wrote) until it runs again, at the frame depth it ran in.
    */
-  trap: { depth: number; fnIndex: CompiledFunction; stmt: number } | null;
+  trap: { depth: number; fnIndex: CompiledFunction; stmt: number; pc: number } | null;
 }
 
 export interface Location {
@@ -62,8 +73,24 @@ export interface Location {
   col: number;
   endLine: number;
   endCol: number;
+  /** The statement's address (its first instruction). */
   codeAddr: number;
   text: string;
+  /** The instruction the frame stands at: the next to run, the call a caller waits in, or the one that trapped. */
+  pc: number;
+}
+
+/** One instruction, as the Disassembly view shows it. */
+export interface InstructionInfo {
+  addr: number;
+  /** Mnemonic and operands, e.g. `ld.u32 r1, [0x601000]`. */
+  text: string;
+  fn: string;
+  statement: StatementInfo;
+  /** It begins its statement (where a line breakpoint goes). */
+  first: boolean;
+  /** The function's first instruction. */
+  entry: boolean;
 }
 
 export interface DataHit {
@@ -211,8 +238,9 @@ export class Machine implements Port {
   private readonly stopping = new Map<number, { lo: number; hi: number } | null>();
   private readonly softwareBreakpoints = new Set<number>();
   private readonly statementsByAddr = new Map<number, StatementInfo>();
+  private readonly instructionsByAddr = new Map<number, InstructionInfo>();
   private pendingHits: DataHit[] = [];
-  private stepping: { thread: ThreadRecord; kind: 'into' | 'over' | 'out'; depth: number; armed: boolean } | null = null;
+  private stepping: { thread: ThreadRecord; kind: StepKind; depth: number; armed: boolean } | null = null;
   private pauseRequested = false;
   /** Frame serial numbers; `runId` tells this machine's frames from another run's (a restart's, another adapter's). */
   private nextFrameId = 1;
@@ -260,11 +288,16 @@ export class Machine implements Port {
       const compiled: CompiledFunction = { lowered: f, code: [], frameBytes: f.frameSize + FRAME_OVERHEAD };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
+      f.instrs.forEach((ins, k) => {
+        const at = (target: number) => f.instrs[target]?.addr ?? f.instrs[f.instrs.length - 1].addr + INSTRUCTION_SIZE;
+        this.instructionsByAddr.set(ins.addr, { addr: ins.addr, text: disassemble(ins, at), fn: f.name, statement: f.statements[ins.stmt], first: ins.first, entry: k === 0 });
+      });
     }
     const byName = new Map([...program.functions.keys()].map((n) => [n, this.functions.get(`fn:${n}`)!]));
-    const gen = new CodeGen(this, byName);
+    const gen = new CodeGen(this);
+    const executor = new Executor(this, byName);
     for (const compiled of this.functions.values()) {
-      gen.compileFunction(compiled);
+      executor.compileFunction(compiled);
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
     }
     // Threads: each has its stack region from the start; a kernel task only once it runs.
@@ -274,7 +307,7 @@ export class Machine implements Port {
       this.threads.push({
         id: i + 1, name: t.name, pinnedCpu: t.cpu, entry: this.functions.get(`thread:${t.name}`)!, state: 'unstarted',
         task: null, cpu: t.cpu ?? 0, runningOn: -1, frames: [], stack, sp: top, joinTarget: null, wakeAt: 0,
-        resumeFlag: false, instructions: 0, trap: null,
+        resumeFlag: false, instructions: 0, statements: 0, trap: null, regs: [], fp: 0,
       });
     });
     for (let c = 0; c < this.config.cpus; c++) this.cpus.push({ index: c, current: null, queue: [], sliceLeft: this.config.timeslice });
@@ -327,7 +360,12 @@ export class Machine implements Port {
     return this.statementsByAddr.get(addr);
   }
 
-  /** Every statement, in code address order (the pseudo-disassembly). */
+  /** The instruction at an address of the text segment, with its function and statement. */
+  instructionAt(addr: number): InstructionInfo | undefined {
+    return this.instructionsByAddr.get(addr);
+  }
+
+  /** Every statement, in code address order. */
   allStatements(): StatementInfo[] {
     return [...this.statementsByAddr.values()].sort((a, b) => a.codeAddr - b.codeAddr);
   }
@@ -337,11 +375,12 @@ export class Machine implements Port {
   }
 
   /** Arrange for `run` to stop when thread `id` has completed a step. */
-  step(threadId: number, kind: 'into' | 'over' | 'out'): void {
+  step(threadId: number, kind: StepKind): void {
     const th = this.thread(threadId);
     if (th.state === 'exited' || th.state === 'unstarted') throw new RuntimeFault(`thread ${th.name} is not running (${th.state})`);
-    // After a data trap the thread is already past the statement it stands at: the next boundary ends the step.
-    this.stepping = { thread: th, kind, depth: th.frames.length, armed: th.trap !== null };
+    // After a data trap the thread is already past the instruction it stands at: the next statement
+    // boundary ends a source step; an instruction step still executes one instruction.
+    this.stepping = { thread: th, kind, depth: th.frames.length, armed: th.trap !== null && !kind.startsWith('instruction') };
     th.trap = null;
   }
 
@@ -400,7 +439,7 @@ export class Machine implements Port {
     }
   }
 
-  /** One CPU slot: pick a thread if needed, then execute one micro-operation. */
+  /** One CPU slot: pick a thread if needed, then execute one instruction. */
   private runSlot(cpu: CpuRun): StopEvent | null {
     let th = cpu.current;
     if (th === null) {
@@ -409,32 +448,36 @@ export class Machine implements Port {
     }
     const f = th.frames[th.frames.length - 1];
     const op = f.fn.code[f.pc];
-    // Hits and misses the timeline records in this slot are marked with the statement's line.
+    // A memory instruction misses the cache one time in MISS_ONE_IN and waits out this cycle: the
+    // seed decides when, and so how the CPUs' instruction streams drift against each other.
+    if (op.memory && this.random() * MISS_ONE_IN < 1) return null;
+    // Hits and misses the timeline records in this slot are marked with the instruction's line.
     const kernel = this.kernel;
     const seq = kernel.timelineSeq;
-    if (op.first) {
-      const stmt = f.fn.lowered.statements[op.stmt];
-      if (!th.resumeFlag) {
-        if (this.softwareBreakpoints.size > 0 && this.softwareBreakpoints.has(stmt.codeAddr)) {
+    if (!th.resumeFlag) {
+      // Before the instruction: breakpoints (at its address, or at its statement's when it starts
+      // the statement again, as a loop head does), the execute check of its fetch, and steps.
+      const stmt = op.first ? f.fn.lowered.statements[op.stmt] : null;
+      if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || (stmt !== null && this.softwareBreakpoints.has(stmt.codeAddr)))) {
+        th.resumeFlag = true;
+        return this.stop('breakpoint', th, null);
+      }
+      const exec = kernel.access(cpu.index, op.addr, 1, 'exec');
+      if (exec !== null) {
+        kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
+        this.emit({ kind: 'hit', threadId: th.id, hit: exec });
+        if (this.stops(exec)) {
           th.resumeFlag = true;
-          return this.stop('breakpoint', th, null);
-        }
-        const exec = kernel.access(cpu.index, stmt.codeAddr, 1, 'exec');
-        if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, stmt.span.line);
-        if (exec !== null) this.emit({ kind: 'hit', threadId: th.id, hit: exec });
-        if (exec !== null && this.stops(exec)) {
-          th.resumeFlag = true;
-          return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: stmt.text }]);
-        }
-        const step = this.stepping;
-        if (step !== null && step.thread === th && step.armed
-          && (step.kind === 'into' || (step.kind === 'over' && th.frames.length <= step.depth) || (step.kind === 'out' && th.frames.length < step.depth))) {
-          this.stepping = null;
-          return this.stop('step', th, null);
+          return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: f.fn.lowered.statements[op.stmt].text }]);
         }
       }
+      const step = this.stepping;
+      if (step !== null && step.thread === th && step.armed && this.stepEnds(step, th, op.first)) {
+        this.stepping = null;
+        return this.stop('step', th, null);
+      }
     }
-    // Once the stepping thread executes anything, the next statement boundary can end the step.
+    // Once the stepping thread executes anything, the next boundary can end the step.
     if (this.stepping?.thread === th) this.stepping.armed = true;
     th.resumeFlag = false;
     th.trap = null;
@@ -450,11 +493,12 @@ export class Machine implements Port {
     }
     if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
     th.instructions++;
+    if (op.first) th.statements++;
     if (result >= 0) f.pc = result;
     else if (result === EXITED) this.exitThread(th, cpu);
     else if (result === BLOCKED) {
-      // It stays at its statement (a debugger shows the join or sleep it waits in) and runs the op
-      // again when woken, without the boundary checks a second time.
+      // It stays at its instruction (a debugger shows the join or sleep it waits in) and runs it
+      // again when woken, without the checks before it a second time.
       th.resumeFlag = true;
       this.deschedule(cpu, th, th.state === 'sleeping' ? 'sleeping' : 'blocked');
     }
@@ -462,7 +506,7 @@ export class Machine implements Port {
     if (th.state === 'running' && --cpu.sliceLeft <= 0) {
       cpu.sliceLeft = this.config.timeslice;
       // Preempt only if someone else is waiting for this CPU.
-      if (cpu.queue.some((t) => t.state === 'runnable')) this.requeue(cpu, th);
+      if (cpu.queue.length > 0 && cpu.queue.some((t) => t.state === 'runnable')) this.requeue(cpu, th);
     }
     if (this.pendingHits.length > 0) {
       const hits = this.pendingHits;
@@ -476,16 +520,27 @@ export class Machine implements Port {
         }
       }
       if (stopping.length > 0) {
-        if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt };
+        const pc = f.fn.code.indexOf(op);
+        if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt, pc };
         const stop = this.stop('data', th, null, stopping);
-        // The line that made the access, even when the thread has since entered a call.
-        const s = f.fn.lowered.statements[op.stmt];
-        stop.location = { fn: f.fn.lowered.name, line: s.span.line, col: s.span.col, endLine: s.span.endLine, endCol: s.span.endCol, codeAddr: s.codeAddr, text: s.text };
+        // The line of the instruction that made the access, even when the thread has since entered a call.
+        stop.location = this.locationOf(f.fn, op.stmt, pc);
         return stop;
       }
     }
     if (this.finished !== null) return this.finished;
     return null;
+  }
+
+  /** Does the step in progress end before this instruction of its thread? */
+  private stepEnds(step: NonNullable<Machine['stepping']>, th: ThreadRecord, boundary: boolean): boolean {
+    switch (step.kind) {
+      case 'instruction': return true;
+      case 'instruction-over': return th.frames.length <= step.depth;
+      case 'into': return boundary;
+      case 'over': return boundary && th.frames.length <= step.depth;
+      case 'out': return boundary && th.frames.length < step.depth;
+    }
   }
 
   /** Does this hit belong to the debugger (so it stops the program)? */
@@ -731,8 +786,10 @@ export class Machine implements Port {
     // Fresh frames start zeroed, so a run never depends on what an earlier call left behind.
     th.stack.bytes.fill(0, base - th.stack.base, th.sp - th.stack.base);
     th.sp = base;
-    const frame: Frame = { id: this.nextFrameId++, fn, pc: 0, base, temps: new Array<Value>(fn.lowered.temps).fill(0), dest };
+    const frame: Frame = { id: this.nextFrameId++, fn, pc: 0, base, regs: new Array<Value>(fn.lowered.registers).fill(0), dest };
     th.frames.push(frame);
+    th.regs = frame.regs;
+    th.fp = base;
     const stores = this.paramStores.get(fn);
     if (stores !== undefined) for (let i = 0; i < args.length; i++) stores[i](th, args[i]);
   }
@@ -744,7 +801,10 @@ export class Machine implements Port {
     // frame.pc is still the return's own micro-operation: its statement is the line it returned from.
     if (this.watchedFrames.size !== 0) this.frameEnded(t, frame, frame.fn.lowered.statements[frame.fn.code[frame.pc].stmt].span.line, false);
     if (t.frames.length === 0) return EXITED;
-    if (frame.dest >= 0 && value !== null) t.frames[t.frames.length - 1].temps[frame.dest] = value;
+    const caller = t.frames[t.frames.length - 1];
+    t.regs = caller.regs;
+    t.fp = caller.base;
+    if (frame.dest >= 0 && value !== null) caller.regs[frame.dest] = value;
     return CALLED;
   }
 
@@ -808,8 +868,20 @@ export class Machine implements Port {
   /** Where frame `index` (0 = outermost) of a thread is. */
   location(th: ThreadRecord, index: number): Location {
     const f = th.frames[index];
-    const s = f.fn.lowered.statements[this.statementIndex(th, index)];
-    return { fn: f.fn.lowered.name, line: s.span.line, col: s.span.col, endLine: s.span.endLine, endCol: s.span.endCol, codeAddr: s.codeAddr, text: s.text };
+    const top = index === th.frames.length - 1;
+    if (top && th.trap !== null && th.trap.depth === th.frames.length && th.trap.fnIndex === f.fn) return this.locationOf(f.fn, th.trap.stmt, th.trap.pc);
+    // A caller's pc already points past its call; the call instruction is where it stands.
+    const code = f.fn.code;
+    const pc = Math.min(top ? f.pc : Math.max(0, f.pc - 1), code.length - 1);
+    return this.locationOf(f.fn, code[pc].stmt, pc);
+  }
+
+  private locationOf(fn: CompiledFunction, stmt: number, pc: number): Location {
+    const s = fn.lowered.statements[stmt];
+    return {
+      fn: fn.lowered.name, line: s.span.line, col: s.span.col, endLine: s.span.endLine, endCol: s.span.endCol, codeAddr: s.codeAddr, text: s.text,
+      pc: fn.code[pc].addr,
+    };
   }
 
   /** The statement frame `index` (0 = outermost) stands at. */
@@ -817,7 +889,6 @@ export class Machine implements Port {
     const f = th.frames[index];
     const top = index === th.frames.length - 1;
     if (top && th.trap !== null && th.trap.depth === th.frames.length && th.trap.fnIndex === f.fn) return th.trap.stmt;
-    // A caller's pc already points past its call; the call's statement is where it stands.
     const code = f.fn.code;
     return code[Math.min(top ? f.pc : Math.max(0, f.pc - 1), code.length - 1)].stmt;
   }
@@ -944,10 +1015,10 @@ export class Machine implements Port {
     const lowered = lowerExpression(this.program, ast, locals, diagnostics);
     if (lowered === null) throw new RuntimeFault(diagnostics.map((d) => d.message).join('; '));
     const debuggerPort: Port = { ...this.portFunctions(), memory: this.memory, access: null };
-    const gen = new CodeGen(debuggerPort, new Map());
+    const gen = new CodeGen(debuggerPort);
     const fake: ExecThread = scope === null
-      ? { cpu: 0, frames: [], stack: this.threads[0].stack }
-      : { cpu: scope.th.cpu, frames: [scope.f], stack: scope.th.stack };
+      ? { cpu: 0, frames: [], stack: this.threads[0].stack, regs: [], fp: 0 }
+      : { cpu: scope.th.cpu, frames: [scope.f], stack: scope.th.stack, regs: scope.f.regs, fp: scope.f.base };
     return { lowered, gen, fake };
   }
 

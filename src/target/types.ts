@@ -1,6 +1,7 @@
 /** Types of .hwsim values, their sizes, and the typed intermediate form the compiler consumes. */
 import type { ScalarName } from './ast';
 import type { Span } from './diagnostics';
+import type { Instr } from './isa';
 
 export interface IntType {
   k: 'int';
@@ -148,6 +149,10 @@ export interface LoweredFunction {
   frameSize: number;
   temps: number;
   code: IrOp[];
+  /** The machine instructions selected for `code` (select.ts), at their text addresses. */
+  instrs: Instr[];
+  /** Registers a frame of this function needs (temps first, then expression scratch). */
+  registers: number;
   statements: StatementInfo[];
   span: Span;
 }

@@ -209,7 +209,7 @@ thread main { big[0] = 1 }`);
     assert.equal(m.kernel.isUsed(), false);
   });
 
-  it('a watchpoint scoped to a frame is deleted when the frame returns, and the return\'s own read of it is not reported', () => {
+  it('a watchpoint scoped to a frame is deleted when the frame returns; the return\'s read of it, made while the frame lives, is reported', () => {
     const m = load(`
 machine x86_64 cpus=1
 fn f(): u32 {
@@ -236,7 +236,11 @@ thread main {
     const w = wm.add({ label: 'x', addr: x.addr!, size: 4, access: 'rw', mode: 'auto', scope: { threadId: 1, frameId: x.frame!.frameId, fn: 'f' } });
     const first = runToStop(m).stop;
     assert.deepEqual([first.reason, first.location?.line, first.hits[0].kind, first.hits[0].newValue], ['data', 5, 'write', '7']);
-    // `return x` reads x in the instruction that ends the frame; g's y then lives at x's address.
+    // `return x` loads x into a register while the frame still lives (its own instruction, before
+    // the `ret` that ends the frame): a real read of f's x. g's y then lives at x's address, unwatched.
+    const read = runToStop(m).stop;
+    assert.deepEqual([read.reason, read.location?.line, read.hits[0].kind, read.hits[0].newValue], ['data', 6, 'read', '7']);
+    assert.deepEqual(changes, [], 'not deleted before f returns');
     const rest = runToStop(m).stop;
     assert.equal(rest.reason, 'exited', `${rest.reason} at line ${rest.location?.line}`);
     assert.deepEqual(changes, [['deleted', 'Watchpoint on x deleted: f() returned (line 6)', 2]]);

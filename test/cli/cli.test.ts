@@ -20,10 +20,11 @@ function tempProgram(source: string): string {
 }
 
 describe('hwbp command line', () => {
-  it('hwbp run examples/race.hwsim prints counter = 2000', () => {
+  it('hwbp run examples/race.hwsim runs the race, which loses updates', () => {
     const r = hwbp('run', 'examples/race.hwsim');
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /^main: counter = 2000$/m);
+    const total = Number(/^main: counter = (\d+)$/m.exec(r.out)?.[1]);
+    assert.ok(total >= 1000 && total < 2000, r.out);
     assert.match(r.out, /exited: main returned/);
   });
 

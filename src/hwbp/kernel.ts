@@ -200,6 +200,17 @@ export class Kernel {
     this.scheduler.switchTo(c, t);
   }
 
+  /** Advance every CPU's clock by one unit, as tick(cpu, 1) on each in turn would (the simulator's cycle). */
+  tickAll(): void {
+    const epoch = this.scheduler.checkpointEpoch;
+    for (const c of this.scheduler.cpus) {
+      if (c.clock + 1 > Number.MAX_SAFE_INTEGER) fail('EINVAL', `tick: cpu${c.index}'s clock (${c.clock}) would pass 2^53 time units`);
+      if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
+      if (c.clock + 1 < c.rotateAt) c.clock++;
+      else this.scheduler.tick(c, 1);
+    }
+  }
+
   /** Advance `cpu`'s simulated clock by `elapsed` units (flexible breakpoints rotate as it passes). */
   tick(cpu: number, elapsed: number): void {
     const c = this.cpuOf(cpu);
@@ -376,6 +387,21 @@ export class Kernel {
     }
     if (hits === 0) return null;
     return this.raise(c, addr, size, kind, hits);
+  }
+
+  /**
+   * Whether an instruction fetch on `cpu` can match anything (an execute breakpoint installed, or
+   * one waiting whose misses are recorded): when not, access(…, 'exec') would return null and
+   * record nothing, and a simulator may skip it. O(1).
+   */
+  execWatched(cpu: number): boolean {
+    const c = this.scheduler.cpus[cpu];
+    return c !== undefined && c.hotExec + c.coldExec > 0;
+  }
+
+  /** execWatched() of some CPU. O(1). */
+  get execWatchedAnywhere(): boolean {
+    return this.scheduler.execWatched > 0;
   }
 
   /** Record the accesses missed by flexible breakpoints eligible on `c` but scheduled out. */

@@ -27,6 +27,7 @@
 import type { ArchProfile, HwInfo, InstalledView } from './arch/profile';
 import { SavedImage } from './checkpoint';
 import type { Breakpoint, TaskRecord } from './model';
+import { ACCESS_EXEC } from './types';
 import { KIND_INTERVAL, typeNameOf, type TimelineEventInfo, type TimelineRing } from './recorder';
 
 /** Most registers one CPU can have installed at once (arm64: 16 instruction + 16 data). */
@@ -72,6 +73,9 @@ export class CpuState {
 
   // The hot path's copy of what is installed: dense arrays, rebuilt on every install/uninstall.
   hotCount = 0;
+  /** Installed execute breakpoints, and eligible flexible ones waiting (whose misses the timeline records): an instruction fetch needs checking only if either is non-zero. */
+  hotExec = 0;
+  coldExec = 0;
   /** Smallest lo and largest hi over the installed registers: one comparison rejects most misses. */
   hotMinLo = Infinity;
   hotMaxHi = -Infinity;
@@ -143,6 +147,8 @@ const byRotationKey = (a: Breakpoint, b: Breakpoint) => a.rotationKey - b.rotati
 
 export class Scheduler {
   readonly cpus: CpuState[];
+  /** Execute breakpoints installed or waiting, summed over the CPUs (hotExec + coldExec). */
+  execWatched = 0;
   private readonly profile: ArchProfile;
   muxInterval: number;
   /** Generation counter for Breakpoint.mark. */
@@ -338,6 +344,10 @@ export class Scheduler {
     }
     for (let i = n; i < cpu.coldCount; i++) cpu.coldBreakpoint[i] = null;
     cpu.coldCount = n;
+    let exec = 0;
+    for (let i = 0; i < n; i++) if ((cpu.coldMask[i] & ACCESS_EXEC) !== 0) exec++;
+    this.execWatched += exec - cpu.coldExec;
+    cpu.coldExec = exec;
     cpu.coldMinLo = minLo;
     cpu.coldMaxHi = maxHi;
   }
@@ -414,6 +424,10 @@ export class Scheduler {
     }
     for (let i = n; i < cpu.hotCount; i++) cpu.hotBreakpoint[i] = null;
     cpu.hotCount = n;
+    let exec = 0;
+    for (let i = 0; i < n; i++) if ((cpu.hotMask[i] & ACCESS_EXEC) !== 0) exec++;
+    this.execWatched += exec - cpu.hotExec;
+    cpu.hotExec = exec;
     cpu.hotMinLo = minLo;
     cpu.hotMaxHi = maxHi;
   }

@@ -27,7 +27,9 @@ const STACK_SPACING = 0x10_0000;
 /** Return address and saved frame pointer, as a real frame has. */
 const FRAME_OVERHEAD = 16;
 export const MAX_CALL_DEPTH = 10_000;
-/** One memory instruction in this many waits a cycle (a cache miss). */
+/** Where a thread that has not started stands. */
+const NO_FRAME: Frame = { id: 0, fn: null as unknown as CompiledFunction, pc: 0, base: 0, regs: [], dest: -1 };
+/** One memory instruction in this many waits a cycle (a cache miss); a power of two. */
 export const MISS_ONE_IN = 8;
 
 const CALLED = -1;
@@ -57,6 +59,8 @@ export interface ThreadRecord extends ExecThread {
   wakeAt: number;
   /** Skip the statement-boundary checks once: set after stopping before a statement (x86's RF flag). */
   resumeFlag: boolean;
+  /** The innermost frame (frames' last), kept with them. */
+  frame: Frame;
   /** Instructions executed, and statements begun (statement boundaries passed). */
   instructions: number;
   statements: number;
@@ -254,6 +258,11 @@ export class Machine implements Port {
   now = 0;
   private cursor = 0;
   private cycleStart = 0;
+  /** nextRandom()'s state (seeded from the seed; never 0). */
+  private missState: number;
+  /** Threads asleep, and the earliest cycle one of them wakes at (a bound: it may have woken already). */
+  private sleepers = 0;
+  private nextWake = Infinity;
   private finished: StopEvent | null = null;
   /** The program's other debug-register users, to close when the program is killed. */
   private readonly userHandles: { close(): void }[] = [];
@@ -262,6 +271,7 @@ export class Machine implements Port {
     this.program = program;
     this.config = program.machine;
     this.random = rng(this.config.seed);
+    this.missState = (Math.floor(this.random() * 0x7fff_ffff) | 1);
     this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux, timelineCapacity: options.timelineCapacity });
     const kernel = this.kernel;
     this.access = (cpu, addr, size, kind) => {
@@ -307,7 +317,7 @@ export class Machine implements Port {
       this.threads.push({
         id: i + 1, name: t.name, pinnedCpu: t.cpu, entry: this.functions.get(`thread:${t.name}`)!, state: 'unstarted',
         task: null, cpu: t.cpu ?? 0, runningOn: -1, frames: [], stack, sp: top, joinTarget: null, wakeAt: 0,
-        resumeFlag: false, instructions: 0, statements: 0, trap: null, regs: [], fp: 0,
+        resumeFlag: false, instructions: 0, statements: 0, trap: null, regs: [], fp: 0, frame: NO_FRAME,
       });
     });
     for (let c = 0; c < this.config.cpus; c++) this.cpus.push({ index: c, current: null, queue: [], sliceLeft: this.config.timeslice });
@@ -411,8 +421,9 @@ export class Machine implements Port {
         return this.stop('pause', th, null);
       }
       if (this.cursor === 0) this.beginCycle();
-      const cpu = this.cpus[(this.cycleStart + this.cursor) % n];
-      const stop = this.runSlot(cpu);
+      let at = this.cycleStart + this.cursor;
+      if (at >= n) at -= n;
+      const stop = this.runSlot(this.cpus[at]);
       if (stop !== null) {
         // A fault-before stop leaves the slot to be run again; anything else has used it.
         if (stop.reason !== 'breakpoint' && stop.reason !== 'exec' && stop.reason !== 'step') this.advanceCursor();
@@ -424,10 +435,25 @@ export class Machine implements Port {
   }
 
   private beginCycle(): void {
-    this.cycleStart = Math.floor(this.random() * this.cpus.length);
+    const n = this.cpus.length;
+    if (n > 1) this.cycleStart = (this.nextRandom() >>> 8) % n;
+    if (this.sleepers > 0 && this.nextWake <= this.now) this.wakeSleepers();
+  }
+
+  /** Wake the sleepers whose time has come; note when the next one is due. */
+  private wakeSleepers(): void {
+    let next = Infinity;
+    let still = 0;
     for (const th of this.threads) {
-      if (th.state === 'sleeping' && th.wakeAt <= this.now) this.makeRunnable(th);
+      if (th.state !== 'sleeping') continue;
+      if (th.wakeAt <= this.now) this.makeRunnable(th);
+      else {
+        still++;
+        if (th.wakeAt < next) next = th.wakeAt;
+      }
     }
+    this.sleepers = still;
+    this.nextWake = next;
   }
 
   private advanceCursor(): void {
@@ -435,7 +461,7 @@ export class Machine implements Port {
     if (this.cursor === this.cpus.length) {
       this.cursor = 0;
       this.now++;
-      for (let c = 0; c < this.cpus.length; c++) this.kernel.tick(c, 1);
+      this.kernel.tickAll();
     }
   }
 
@@ -446,23 +472,22 @@ export class Machine implements Port {
       th = this.pickNext(cpu);
       if (th === null) return this.checkDeadlock();
     }
-    const f = th.frames[th.frames.length - 1];
+    const f = th.frame;
     const op = f.fn.code[f.pc];
     // A memory instruction misses the cache one time in MISS_ONE_IN and waits out this cycle: the
     // seed decides when, and so how the CPUs' instruction streams drift against each other.
-    if (op.memory && this.random() * MISS_ONE_IN < 1) return null;
+    if (op.memory && (this.nextRandom() & (MISS_ONE_IN - 1)) === 0) return null;
     // Hits and misses the timeline records in this slot are marked with the instruction's line.
     const kernel = this.kernel;
     const seq = kernel.timelineSeq;
-    if (!th.resumeFlag) {
+    if (!th.resumeFlag && (this.softwareBreakpoints.size > 0 || this.stepping !== null || kernel.execWatchedAnywhere)) {
       // Before the instruction: breakpoints (at its address, or at its statement's when it starts
       // the statement again, as a loop head does), the execute check of its fetch, and steps.
-      const stmt = op.first ? f.fn.lowered.statements[op.stmt] : null;
-      if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || (stmt !== null && this.softwareBreakpoints.has(stmt.codeAddr)))) {
+      if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || (op.first && this.softwareBreakpoints.has(f.fn.lowered.statements[op.stmt].codeAddr)))) {
         th.resumeFlag = true;
         return this.stop('breakpoint', th, null);
       }
-      const exec = kernel.access(cpu.index, op.addr, 1, 'exec');
+      const exec = kernel.execWatched(cpu.index) ? kernel.access(cpu.index, op.addr, 1, 'exec') : null;
       if (exec !== null) {
         kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
         this.emit({ kind: 'hit', threadId: th.id, hit: exec });
@@ -530,6 +555,16 @@ export class Machine implements Port {
     }
     if (this.finished !== null) return this.finished;
     return null;
+  }
+
+  /** The hot path's random numbers (which CPU goes first in a cycle, cache misses): xorshift32 in a small integer, allocating nothing. */
+  private nextRandom(): number {
+    let x = this.missState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.missState = x | 0;
+    return x >>> 0;
   }
 
   /** Does the step in progress end before this instruction of its thread? */
@@ -788,6 +823,7 @@ export class Machine implements Port {
     th.sp = base;
     const frame: Frame = { id: this.nextFrameId++, fn, pc: 0, base, regs: new Array<Value>(fn.lowered.registers).fill(0), dest };
     th.frames.push(frame);
+    th.frame = frame;
     th.regs = frame.regs;
     th.fp = base;
     const stores = this.paramStores.get(fn);
@@ -802,6 +838,7 @@ export class Machine implements Port {
     if (this.watchedFrames.size !== 0) this.frameEnded(t, frame, frame.fn.lowered.statements[frame.fn.code[frame.pc].stmt].span.line, false);
     if (t.frames.length === 0) return EXITED;
     const caller = t.frames[t.frames.length - 1];
+    t.frame = caller;
     t.regs = caller.regs;
     t.fp = caller.base;
     if (frame.dest >= 0 && value !== null) caller.regs[frame.dest] = value;
@@ -841,6 +878,8 @@ export class Machine implements Port {
     if (!(n > 0)) return next;
     t.wakeAt = this.now + n;
     t.state = 'sleeping';
+    this.sleepers++;
+    if (t.wakeAt < this.nextWake) this.nextWake = t.wakeAt;
     return BLOCKED;
   }
 

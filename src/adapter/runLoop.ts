@@ -5,7 +5,7 @@
  */
 import { ExitedEvent, OutputEvent, StoppedEvent, TerminatedEvent } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { StepKind, StopEvent } from '../target';
+import { lostUpdateHint, type StepKind, type StopEvent } from '../target';
 import type { CodeBp } from './codeBreakpoints';
 import { needMachine, needStopped, type SessionContext } from './common';
 import { hitConditionHolds } from './conditions';
@@ -207,7 +207,7 @@ export class RunLoop {
       const watch = bp !== undefined && bp.watchId !== null ? watches?.find(bp.watchId) : undefined;
       const kind = watch?.mode === 'flexible' ? 'Flexible hardware watchpoint' : 'Hardware watchpoint';
       const change = h.kind === 'write' ? `written ${h.oldValue} → ${h.newValue}` : `read (${h.newValue})`;
-      return `${kind} ${regs} (cpu${stop.cpu}): ${what} ${change}`;
+      return `${kind} ${regs} (cpu${stop.cpu}): ${what} ${change}${lostUpdateHint(h)}`;
     }
     if (stop.reason === 'exec') {
       const regs = stop.hits[0]?.hit.matches.filter((m) => stop.eventIds.includes(m.eventId)).map((m) => m.registerName).join('+') ?? '';
@@ -218,3 +218,4 @@ export class RunLoop {
     return 'Step';
   }
 }
+

@@ -6,7 +6,7 @@ import { buildTimelineChunk } from '../adapter/timeline';
 import { toChromeTrace } from '../adapter/traceExport';
 import { WatchpointManager, type WatchAccess, type WatchMode, type WatchpointInfo } from '../adapter/watchpoints';
 import type { CpuSnapshot } from '../hwbp';
-import { checkProgram, formatDiagnostic, loadProgram, overrideErrors, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
+import { checkProgram, formatDiagnostic, loadProgram, lostUpdateHint, overrideErrors, RuntimeFault, type Machine, type MachineOverrides, type StopEvent } from '../target';
 
 export class UsageError extends Error {}
 
@@ -288,10 +288,10 @@ function reportHit(machine: Machine, manager: WatchpointManager, stop: StopEvent
       out(JSON.stringify({
         type: 'hit', time: stop.time, watchpoint: wp?.id ?? null, label: wp?.label ?? null, thread: th, cpu: stop.cpu, registers: regs,
         status: h.hit.status, line: stop.location?.line ?? null, statement: stop.location?.text ?? null, access: h.kind,
-        addr: h.hit.addr, size: h.hit.size, old: h.oldValue, new: h.newValue,
+        addr: h.hit.addr, size: h.hit.size, old: h.oldValue, new: h.newValue, sameAs: h.sameAs,
       }));
     } else {
-      const change = h.kind === 'write' ? `${h.oldValue} → ${h.newValue}` : `${h.kind} ${h.newValue}`;
+      const change = (h.kind === 'write' ? `${h.oldValue} → ${h.newValue}` : `${h.kind} ${h.newValue}`) + lostUpdateHint(h);
       out(`[t=${stop.time}] watch #${wp?.id ?? '?'} ${wp?.label ?? ''}: thread ${th} cpu${stop.cpu} ${regs} line ${stop.location?.line ?? '?'} \`${stop.location?.text ?? ''}\`: ${change}`);
     }
   }

@@ -9,7 +9,7 @@ import { MAX_TIMELINE_CAPACITY } from '../hwbp';
 import { Machine } from './machine';
 import { parse } from './parser';
 
-export { Machine, STACK_TOP, MAX_CALL_DEPTH } from './machine';
+export { Machine, STACK_TOP, MAX_CALL_DEPTH, lostUpdateHint } from './machine';
 export type { MachineOptions } from './machine';
 export type { DataHit, EvaluateResult, FrameInfo, FrameRef, InstructionInfo, Location, MachineEvent, StepKind, StopEvent, StopReason, ThreadInfo, ThreadState, VariableInfo } from './machine';
 export { formatDiagnostic } from './diagnostics';

@@ -103,6 +103,17 @@ export interface DataHit {
   type: string;
   oldValue: string | null;
   newValue: string;
+  /**
+   * A write that stored exactly what another thread's previous write (caught here) to the same
+   * bytes stored: that thread and when. The signature of a lost update: both read the same old
+   * value and computed the same new one.
+   */
+  sameAs: { threadId: number; thread: string; time: number } | null;
+}
+
+/** The lost-update hint for a write that stored what another thread's previous write stored, or ''. */
+export function lostUpdateHint(h: DataHit): string {
+  return h.sameAs === null ? '' : ` — the same as ${h.sameAs.thread}'s write at t=${h.sameAs.time}: a lost update?`;
 }
 
 export type StopReason = 'breakpoint' | 'data' | 'exec' | 'step' | 'pause' | 'exception' | 'exited' | 'deadlock';
@@ -244,6 +255,8 @@ export class Machine implements Port {
   private readonly statementsByAddr = new Map<number, StatementInfo>();
   private readonly instructionsByAddr = new Map<number, InstructionInfo>();
   private pendingHits: DataHit[] = [];
+  /** The last write hit at each address: what was stored, by whom, when (for the lost-update hint). */
+  private readonly lastWrites = new Map<number, { value: string; size: number; threadId: number; thread: string; time: number }>();
   private stepping: { thread: ThreadRecord; kind: StepKind; depth: number; armed: boolean } | null = null;
   private pauseRequested = false;
   /** Frame serial numbers; `runId` tells this machine's frames from another run's (a restart's, another adapter's). */
@@ -493,7 +506,7 @@ export class Machine implements Port {
         this.emit({ kind: 'hit', threadId: th.id, hit: exec });
         if (this.stops(exec)) {
           th.resumeFlag = true;
-          return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: f.fn.lowered.statements[op.stmt].text }]);
+          return this.stop('exec', th, null, [{ hit: exec, kind: 'exec', type: 'code', oldValue: null, newValue: f.fn.lowered.statements[op.stmt].text, sameAs: null }]);
         }
       }
       const step = this.stepping;
@@ -778,9 +791,19 @@ export class Machine implements Port {
   // Port: what compiled code calls
 
   hit(th: ExecThread, hit: HitInfo, type: ValueType, oldValue: Value | null, newValue: Value): void {
+    const t = th as ThreadRecord;
+    const formatted = formatValue(newValue, type);
+    let sameAs: DataHit['sameAs'] = null;
+    if (hit.kind === 'write') {
+      const last = this.lastWrites.get(hit.addr);
+      if (last !== undefined && last.size === hit.size && last.value === formatted && last.threadId !== t.id) {
+        sameAs = { threadId: last.threadId, thread: last.thread, time: last.time };
+      }
+      this.lastWrites.set(hit.addr, { value: formatted, size: hit.size, threadId: t.id, thread: t.name, time: this.now });
+    }
     this.pendingHits.push({
       hit, kind: hit.kind, type: typeToString(type), oldValue: oldValue === null ? null : formatValue(oldValue, type),
-      newValue: formatValue(newValue, type),
+      newValue: formatted, sameAs,
     });
     this.emit({ kind: 'hit', threadId: (th as ThreadRecord).id, hit });
   }

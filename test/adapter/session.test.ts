@@ -360,6 +360,18 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.equal(ev2.body.reason, 'breakpoint');
   });
 
+  it('says when a write looks like a lost update (it stored what another thread just stored)', async () => {
+    dc = await session({ program: join(__dirname, '..', '..', '..', 'examples', 'race.hwsim') });
+    await watch(dc, [{ dataId: await dataId(dc, { name: 'counter' }), accessType: 'write' }]);
+    let description = '';
+    for (let i = 0; i < 300 && !description.includes('lost update'); i++) {
+      const ev = await resume(dc, 1);
+      assert.equal(ev.body.reason, 'data breakpoint');
+      description = ev.body.description ?? '';
+    }
+    assert.match(description, /^Hardware watchpoint DR\d \(cpu\d\): counter written (\d+) → \1 — the same as (main|worker)'s write at t=\d+: a lost update\?$/);
+  });
+
   it('reads and writes memory without triggering watchpoints', async () => {
     dc = await session();
     await watch(dc, [{ dataId: await dataId(dc, { name: 'counter' }), accessType: 'readWrite' }]);

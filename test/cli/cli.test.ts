@@ -28,6 +28,15 @@ describe('hwbp command line', () => {
     assert.match(r.out, /exited: main returned/);
   });
 
+  it('flags a write that stores what another thread just stored as a lost update', () => {
+    const r = hwbp('run', 'examples/race.hwsim', '--watch', 'counter', '--hits', '500');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^\[t=\d+\] watch #1 counter: thread (main|worker) cpu\d DR\d line 11 `counter = counter \+ 1`: (\d+) → \2 — the same as (main|worker)'s write at t=\d+: a lost update\?$/m);
+    const json = hwbp('run', 'examples/race.hwsim', '--watch', 'counter', '--hits', '500', '--json');
+    const flagged = json.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).filter((o) => o.type === 'hit' && o.sameAs !== null);
+    assert.ok(flagged.length > 0 && flagged.every((o) => o.old === o.new && o.sameAs.thread !== o.thread), JSON.stringify(flagged[0]));
+  });
+
   it('reports each hit with thread, CPU, register, line and old → new, then registers and the table', () => {
     const r = hwbp('run', 'examples/overrun.hwsim', '--watch', 'canary');
     assert.equal(r.code, 0, r.err);

@@ -822,9 +822,9 @@ export class Machine implements Port {
   }
 
   /**
-   * A watched frame is gone: tell the listeners, then forget the accesses its last instruction made
-   * to its own memory (a `return x` reading x): the trap would be delivered after the frame is gone,
-   * and a watchpoint that ended with the frame must not be reported against it.
+   * A watched frame is gone: tell the listeners, then forget any access the ending instruction made
+   * to the frame's memory: its trap would be delivered after the frame is gone, against a watchpoint
+   * that ended with it. (`ret` itself touches no memory; `return x` loads x in the instruction before.)
    */
   private frameEnded(th: ThreadRecord, frame: Frame, line: number, killed: boolean): void {
     if (!this.watchedFrames.has(frame.id)) return;
@@ -857,7 +857,7 @@ export class Machine implements Port {
     const t = th as ThreadRecord;
     const frame = t.frames.pop()!;
     t.sp = frame.base + frame.fn.frameBytes;
-    // frame.pc is still the return's own micro-operation: its statement is the line it returned from.
+    // frame.pc is still the `ret` instruction: its statement is the line it returned from.
     if (this.watchedFrames.size !== 0) this.frameEnded(t, frame, frame.fn.lowered.statements[frame.fn.code[frame.pc].stmt].span.line, false);
     if (t.frames.length === 0) return EXITED;
     const caller = t.frames[t.frames.length - 1];

@@ -50,11 +50,13 @@ export interface Port {
 }
 
 /** An instruction, compiled: runs it and returns the next pc (or a negative code for the machine). */
-export type Op = ((th: ExecThread) => number) & { first: boolean; stmt: number; addr: number; memory: boolean };
+export type Op = ((th: ExecThread) => number) & { stmt: number; addr: number };
 
 export interface CompiledFunction {
   lowered: LoweredFunction;
   code: Op[];
+  /** Per instruction, what the run loop asks of it every time (execute.ts FLAG_*): kept in a typed array, one load. */
+  flags: Uint8Array;
   /** Bytes the frame takes on the stack: locals plus 16 for the return address and frame pointer. */
   frameBytes: number;
 }

@@ -14,17 +14,22 @@ import type { CompiledFunction, ExecThread, Op, Port } from './codegen';
 
 type AddrOf = (th: ExecThread) => number;
 
+/** CompiledFunction.flags: the instruction begins a statement; it accesses memory. */
+export const FLAG_FIRST = 1;
+export const FLAG_MEMORY = 2;
+
 export class Executor {
   constructor(private readonly port: Port, private readonly functions: Map<string, CompiledFunction>) {}
 
   /** Compile a function's instructions (the CompiledFunction must already be registered). */
   compileFunction(target: CompiledFunction): void {
-    target.code = target.lowered.instrs.map((ins, pc) => {
+    const instrs = target.lowered.instrs;
+    target.flags = new Uint8Array(instrs.length);
+    target.code = instrs.map((ins, pc) => {
       const op = this.instr(ins, pc) as Op;
-      op.first = ins.first;
       op.stmt = ins.stmt;
       op.addr = ins.addr;
-      op.memory = ins.op === 'ld' || ins.op === 'st';
+      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (ins.op === 'ld' || ins.op === 'st' ? FLAG_MEMORY : 0);
       return op;
     });
   }

@@ -13,7 +13,7 @@
  */
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
-import { Executor } from './execute';
+import { Executor, FLAG_FIRST, FLAG_MEMORY } from './execute';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
@@ -31,6 +31,7 @@ export const MAX_CALL_DEPTH = 10_000;
 const NO_FRAME: Frame = { id: 0, fn: null as unknown as CompiledFunction, pc: 0, base: 0, regs: [], dest: -1 };
 /** One memory instruction in this many waits a cycle (a cache miss); a power of two. */
 export const MISS_ONE_IN = 8;
+const MISS_MASK = MISS_ONE_IN - 1;
 
 const CALLED = -1;
 const BLOCKED = -2;
@@ -308,7 +309,7 @@ export class Machine implements Port {
     }
     // Code: every function and thread body, compiled to closures.
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
-      const compiled: CompiledFunction = { lowered: f, code: [], frameBytes: f.frameSize + FRAME_OVERHEAD };
+      const compiled: CompiledFunction = { lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
       f.instrs.forEach((ins, k) => {
@@ -486,17 +487,20 @@ export class Machine implements Port {
       if (th === null) return this.checkDeadlock();
     }
     const f = th.frame;
-    const op = f.fn.code[f.pc];
+    const fn = f.fn;
+    const pc = f.pc;
+    const flags = fn.flags[pc];
     // A memory instruction misses the cache one time in MISS_ONE_IN and waits out this cycle: the
     // seed decides when, and so how the CPUs' instruction streams drift against each other.
-    if (op.memory && (this.nextRandom() & (MISS_ONE_IN - 1)) === 0) return null;
+    if ((flags & FLAG_MEMORY) !== 0 && (this.nextRandom() & MISS_MASK) === 0) return null;
+    const op = fn.code[pc];
     // Hits and misses the timeline records in this slot are marked with the instruction's line.
     const kernel = this.kernel;
     const seq = kernel.timelineSeq;
     if (!th.resumeFlag && (this.softwareBreakpoints.size > 0 || this.stepping !== null || kernel.execWatchedAnywhere)) {
       // Before the instruction: breakpoints (at its address, or at its statement's when it starts
       // the statement again, as a loop head does), the execute check of its fetch, and steps.
-      if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || (op.first && this.softwareBreakpoints.has(f.fn.lowered.statements[op.stmt].codeAddr)))) {
+      if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || ((flags & FLAG_FIRST) !== 0 && this.softwareBreakpoints.has(f.fn.lowered.statements[op.stmt].codeAddr)))) {
         th.resumeFlag = true;
         return this.stop('breakpoint', th, null);
       }
@@ -510,7 +514,7 @@ export class Machine implements Port {
         }
       }
       const step = this.stepping;
-      if (step !== null && step.thread === th && step.armed && this.stepEnds(step, th, op.first)) {
+      if (step !== null && step.thread === th && step.armed && this.stepEnds(step, th, (flags & FLAG_FIRST) !== 0)) {
         this.stepping = null;
         return this.stop('step', th, null);
       }
@@ -531,7 +535,7 @@ export class Machine implements Port {
     }
     if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
     th.instructions++;
-    if (op.first) th.statements++;
+    if ((flags & FLAG_FIRST) !== 0) th.statements++;
     if (result >= 0) f.pc = result;
     else if (result === EXITED) this.exitThread(th, cpu);
     else if (result === BLOCKED) {
@@ -558,7 +562,6 @@ export class Machine implements Port {
         }
       }
       if (stopping.length > 0) {
-        const pc = f.fn.code.indexOf(op);
         if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt, pc };
         const stop = this.stop('data', th, null, stopping);
         // The line of the instruction that made the access, even when the thread has since entered a call.

@@ -9,7 +9,7 @@
  */
 import type { AccessKind, HitInfo } from '../hwbp';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
-import { sizeOf, type IntType, type IrOp, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
+import { sizeOf, type AtomicKind, type IntType, type IrOp, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
 
 export interface Frame {
   /** The frame's identity within its machine: a serial number, never reused (a recursive call or a later call at the same address is another frame). */
@@ -41,6 +41,19 @@ export interface Port {
   ret(th: ExecThread, value: Value | null): number;
   spawn(th: ExecThread, thread: string): void;
   join(th: ExecThread, thread: string, next: number): number;
+  /** `spawn NAME(args)`: start a new instance of the declared thread `thread` with these arguments; returns its tid. */
+  spawnInstance(th: ExecThread, thread: string, args: Value[]): number;
+  /** `join t`: wait for the thread whose id is `tid`; returns `next`, or a negative code when it blocks (the op runs again once woken). */
+  joinTid(th: ExecThread, tid: number, next: number): number;
+  /**
+   * One indivisible read-modify-write of the `type`-sized word at `addr`, checked once against the
+   * CPU's debug registers (a write when it wrote, else a read); returns the old value.
+   */
+  atomic(th: ExecThread, kind: AtomicKind, addr: number, operands: Value[], type: IntType): Value;
+  /** Take the mutex at `addr`: returns `next`, or a negative code when it blocks (the op runs again once the mutex is handed over). */
+  lock(th: ExecThread, addr: number, next: number): number;
+  /** Release the mutex at `addr` (a runtime error unless `th` holds it); hands it to the first waiter, if any. */
+  unlock(th: ExecThread, addr: number): void;
   yieldCpu(th: ExecThread, next: number): number;
   sleep(th: ExecThread, units: Value, next: number): number;
   print(th: ExecThread, text: string): void;
@@ -86,7 +99,7 @@ function wrap32(t: IntType): (v: number) => number {
     case 'i8': return (v) => (v << 24) >> 24;
     case 'u16': return (v) => v & 0xffff;
     case 'i16': return (v) => (v << 16) >> 16;
-    case 'u32': return (v) => v >>> 0;
+    case 'u32': case 'tid': case 'mutex': return (v) => v >>> 0;
     default: return (v) => v | 0;
   }
 }
@@ -149,13 +162,15 @@ export class CodeGen {
           return next;
         };
       }
-      case 'spawn': {
-        const name = op.thread;
-        return (th) => {
-          port.spawn(th, name);
-          return next;
-        };
-      }
+      case 'spawn':
+        return this.spawnOp(op, next);
+      case 'jointid':
+        return this.joinTidOp(op, next);
+      case 'atomic':
+        return this.atomicOp(op, next);
+      case 'lock':
+      case 'unlock':
+        return this.mutexOp(op, next);
       case 'join': {
         const name = op.thread;
         return (th) => port.join(th, name, next);
@@ -180,6 +195,52 @@ export class CodeGen {
       case 'nop':
         return () => next;
     }
+  }
+
+  private spawnOp(op: Extract<IrOp, { op: 'spawn' }>, next: number): (th: ExecThread) => number {
+    const port = this.port;
+    const name = op.thread;
+    if (!op.instance) {
+      return (th) => {
+        port.spawn(th, name);
+        return next;
+      };
+    }
+    const args = op.args.map((a) => this.expr(a));
+    const dest = op.dest;
+    return (th) => {
+      const tid = port.spawnInstance(th, name, args.map((a) => a(th)));
+      if (dest !== null) th.frames[th.frames.length - 1].temps[dest] = tid;
+      return next;
+    };
+  }
+
+  private joinTidOp(op: Extract<IrOp, { op: 'jointid' }>, next: number): (th: ExecThread) => number {
+    const port = this.port;
+    const tid = this.expr(op.tid);
+    return (th) => port.joinTid(th, tid(th) as number, next);
+  }
+
+  private atomicOp(op: Extract<IrOp, { op: 'atomic' }>, next: number): (th: ExecThread) => number {
+    const port = this.port;
+    const ptr = this.expr(op.ptr);
+    const operands = op.operands.map((o) => this.expr(o));
+    const { kind, type, dest } = op;
+    return (th) => {
+      const old = port.atomic(th, kind, ptr(th) as number, operands.map((o) => o(th)), type);
+      if (dest !== null) th.frames[th.frames.length - 1].temps[dest] = old;
+      return next;
+    };
+  }
+
+  private mutexOp(op: Extract<IrOp, { op: 'lock' | 'unlock' }>, next: number): (th: ExecThread) => number {
+    const port = this.port;
+    const ptr = this.expr(op.ptr);
+    if (op.op === 'lock') return (th) => port.lock(th, ptr(th) as number, next);
+    return (th) => {
+      port.unlock(th, ptr(th) as number);
+      return next;
+    };
   }
 
   // ---- places

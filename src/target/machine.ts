@@ -224,6 +224,8 @@ export class Machine implements Port {
   private nextSlot = DECLARED_SLOTS;
   /** Threads waiting for each mutex (by address), first come first served. */
   private readonly mutexWaiters = new Map<number, ThreadRecord[]>();
+  /** Threads on all CPU queues together (an idle CPU looks for one to take only if there is one). */
+  private queued = 0;
   /** Threads in a sleep. */
   private readonly sleepers = new Set<ThreadRecord>();
   private readonly cpus: CpuRun[] = [];
@@ -589,21 +591,30 @@ export class Machine implements Port {
       cpu = candidates[Math.floor(this.random() * candidates.length)];
     }
     cpu.queue.push(th);
+    this.queued++;
   }
 
   private pickNext(cpu: CpuRun): ThreadRecord | null {
     let th = cpu.queue.shift() ?? null;
-    if (th === null) {
+    if (th !== null) this.queued--;
+    if (th === null && this.queued > 0) {
       // Idle: migrate an unpinned runnable thread from the busiest other CPU.
+      // Counted without allocating: with many CPUs, most may look here every cycle.
       let donor: CpuRun | null = null;
+      let most = 0;
       for (const c of this.cpus) {
-        if (c === cpu) continue;
-        const movable = c.queue.filter((t) => t.pinnedCpu === null).length;
-        if (movable > 0 && (donor === null || movable > donor.queue.filter((t) => t.pinnedCpu === null).length)) donor = c;
+        if (c === cpu || c.queue.length <= most) continue;
+        let movable = 0;
+        for (const t of c.queue) if (t.pinnedCpu === null) movable++;
+        if (movable > most) {
+          donor = c;
+          most = movable;
+        }
       }
       if (donor !== null) {
         const i = donor.queue.findIndex((t) => t.pinnedCpu === null);
         th = donor.queue.splice(i, 1)[0];
+        this.queued--;
       }
     }
     if (th === null) return null;
@@ -626,6 +637,7 @@ export class Machine implements Port {
   private requeue(cpu: CpuRun, th: ThreadRecord): void {
     this.deschedule(cpu, th, 'runnable');
     cpu.queue.push(th);
+    this.queued++;
   }
 
   private makeRunnable(th: ThreadRecord): void {
@@ -655,7 +667,10 @@ export class Machine implements Port {
         for (const c of this.cpus) {
           if (c.current === other) this.deschedule(c, other, 'exited');
           const i = c.queue.indexOf(other);
-          if (i >= 0) c.queue.splice(i, 1);
+          if (i >= 0) {
+            c.queue.splice(i, 1);
+            this.queued--;
+          }
         }
         other.state = 'exited';
         if (this.watchedFrames.size !== 0) {
@@ -686,7 +701,10 @@ export class Machine implements Port {
       for (const c of this.cpus) {
         if (c.current === th) this.deschedule(c, th, 'exited');
         const i = c.queue.indexOf(th);
-        if (i >= 0) c.queue.splice(i, 1);
+        if (i >= 0) {
+          c.queue.splice(i, 1);
+          this.queued--;
+        }
       }
       th.state = 'exited';
       if (th.task !== null) this.kernel.exitTask(th.task);

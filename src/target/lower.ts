@@ -662,8 +662,12 @@ class Lowerer {
         return;
       case 'lock':
       case 'unlock': {
+        if (s.target.k === 'unary' && s.target.op === '&') this.abort(`${s.k} takes the mutex itself (${s.k} m), not its address`, s.target.span);
         const place = this.place(s.target);
-        if (!(place.type.k === 'int' && place.type.name === 'mutex')) this.abort(`${s.k} needs a mutex, not a ${typeToString(place.type)}`, s.target.span);
+        if (!(place.type.k === 'int' && place.type.name === 'mutex')) {
+          const hint = place.type.k === 'ptr' && place.type.to.k === 'int' && place.type.to.name === 'mutex' ? ` (through the pointer: ${s.k} *…)` : '';
+          this.abort(`${s.k} needs a mutex, not a ${typeToString(place.type)}${hint}`, s.target.span);
+        }
         this.emit({ op: s.k, ptr: { k: 'addr', type: { k: 'ptr', to: MUTEX }, place } });
         return;
       }
@@ -711,7 +715,8 @@ class Lowerer {
 
   /** `join NAME` of a declared thread, or `join EXPR` of a tid. */
   private join(target: Expr): void {
-    if (target.k === 'name' && (this.threadDecls.has(target.name) || !this.isVariable(target.name))) {
+    // A bare name is a declared thread, unless a tid variable of that name is in scope (it is what the program means).
+    if (target.k === 'name' && !this.isTidVariable(target.name) && (this.threadDecls.has(target.name) || !this.isVariable(target.name))) {
       const decl = this.threadDecl(target.name, target.span, 'joined');
       if (decl.params.length > 0) this.abort(`thread '${target.name}' has parameters, so it runs only as instances: join an instance's tid (t = spawn ${target.name}(…), then join t)`, target.span);
       if (target.name === this.fn.name && this.fn.kind === 'thread') this.abort('a thread cannot join itself', target.span);
@@ -723,6 +728,12 @@ class Lowerer {
       this.abort(`join needs a thread name or a tid, not ${t.k === 'untyped' ? 'a number' : `a ${typeToString(t.type)}`}`, target.span);
     }
     this.emit({ op: 'jointid', tid: t });
+  }
+
+  private isTidVariable(name: string): boolean {
+    if (!this.isVariable(name)) return false;
+    const t = this.place({ k: 'name', name, span: { line: 0, col: 0, endLine: 0, endCol: 0 } }).type;
+    return t.k === 'int' && t.name === 'tid';
   }
 
   private isVariable(name: string): boolean {

@@ -308,6 +308,21 @@ thread main {
       assert.deepEqual(m.threadInfos().map((t) => t.name), ['worker', 'main', 'worker#3', 'worker#4', 'worker#5', 'worker#6']);
     });
 
+    it('join NAME means a tid variable of that name when there is one, else the declared thread', () => {
+      const out = outputOf(`
+global n: u32
+thread w(k: u32) {
+  sleep 20
+  atomic_add(&n, k)
+}
+thread main {
+  var w: tid = spawn w(5)
+  join w
+  print n
+}`);
+      assert.deepEqual(out, ['5']);
+    });
+
     it('the old forms keep working beside instances of the same thread', () => {
       const out = outputOf(`
 global n: u32
@@ -450,6 +465,8 @@ thread main {
       ['a mutex with an initial value', 'global m: mutex = 1\nthread main {\n}', 't.hwsim:1:19: error: \'m\' is a mutex: it starts free and takes no initial value'],
       ['lock of a non-mutex', 'global x: u32\nthread main {\n  lock x\n}', 't.hwsim:3:8: error: lock needs a mutex, not a u32'],
       ['unlock of a tid', 'global t: tid\nthread main {\n  unlock t\n}', 't.hwsim:3:10: error: unlock needs a mutex, not a tid'],
+      ['lock of an address', 'global m: mutex\nthread main {\n  lock &m\n}', 't.hwsim:3:8: error: lock takes the mutex itself (lock m), not its address'],
+      ['unlock of a pointer to a mutex', 'thread main {\n  var m: mutex\n  var pm: *mutex = &m\n  unlock pm\n}', 't.hwsim:4:10: error: unlock needs a mutex, not a *mutex (through the pointer: unlock *…)'],
       ['lock with nothing', 'thread main {\n  lock\n}', 't.hwsim:3:1: error: expected a mutex after lock, found \'}\' on a new line'],
       ['join of a non-tid', 'global x: u32\nthread main {\n  join x\n}', 't.hwsim:3:8: error: join needs a thread name or a tid, not a u32'],
       ['join of a number', 'thread main {\n  join 5\n}', 't.hwsim:2:8: error: join needs a thread name or a tid, not a number'],

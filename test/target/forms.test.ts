@@ -378,6 +378,41 @@ thread main {
       assert.ok(m.mappedBytes < 64 * 4096 + (1 << 20), `after the run: ${m.mappedBytes} bytes`);
     });
 
+    it('a stack is backed as deep as it has been used, and keeps its contents as it grows', () => {
+      const m = load(`
+machine x86_64 cpus=2 stack=0x100000
+global out: u64[2]
+fn sum(n: u64): u64 {
+  var pad: u64[8]
+  pad[3] = n
+  if n == 0 { return 0 }
+  var r: u64 = sum(n - 1)
+  return r + pad[3]
+}
+thread worker(k: u32, depth: u64) {
+  out[k] = sum(depth)
+}
+thread main {
+  var a: tid = spawn worker(0, 2000)
+  var b: tid = spawn worker(1, 3)
+  join a
+  join b
+  print out[0], " ", out[1]
+}`);
+      const before = m.mappedBytes;
+      const output: string[] = [];
+      m.on((e) => { if (e.kind === 'output') output.push(e.text); });
+      let deepest = 0;
+      for (let i = 0; i < 100_000 && m.state !== 'exited'; i++) {
+        m.run(100);
+        deepest = Math.max(deepest, m.mappedBytes - before);
+      }
+      assert.deepEqual(output, ['2001000 6']);
+      // 2001 frames of 112 bytes (locals and the return address) need about 220 KiB, not the 1 MiB reserved.
+      assert.ok(deepest > 200_000 && deepest < 600_000, `grew by ${deepest} bytes`);
+      assert.equal(m.mappedBytes, before, 'the instances\' stacks are gone with them');
+    });
+
     it('stack slots are reused: 9000 threads one after another', () => {
       const out = outputOf(`
 global n: u32

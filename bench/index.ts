@@ -4,7 +4,7 @@ import { runAdapterBench } from './adapter';
 import { runAccountingBench, runPerfBenchScale } from './accounting';
 import { runCrowdedBench } from './crowded';
 import { runEstimateBench } from './estimates';
-import { runTargetBench, runTimelineBench as runRecordingBench } from './target';
+import { runManyThreadsBench, runTargetBench, runTimelineBench as runRecordingBench } from './target';
 import { runTimelineBench as runTimelineDrawBench } from './timeline';
 
 const write = (s: string) => console.log(s);
@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'perfbench') runPerfBenchScale(write);
   if (only === undefined || only === 'access') await runAccessBench(write);
   if (only === undefined || only === 'target') runTargetBench(write);
+  if (only === undefined || only === 'threads') runManyThreadsBench(write);
   if (only === undefined || only === 'recording') runRecordingBench(write);
   if (only === undefined || only === 'crowded') runCrowdedBench(write);
   if (only === undefined || only === 'estimates') runEstimateBench(write);

@@ -126,3 +126,79 @@ export function runTimelineBench(write: (s: string) => void): void {
   }
   write(`timeline recording within 1.1× on the bench workload: ${benchRatio <= 1.1 ? 'yes' : 'NO'} (${benchRatio.toFixed(3)}×)`);
 }
+
+/**
+ * Many threads: 4096 thread instances on 64 CPUs, all alive at once (they start behind a mutex that
+ * main releases once every one is spawned), each adding to a shared counter with atomic_add,
+ * against the same work done by 2 threads on 2 CPUs. Statements/s per configuration: what
+ * thousands of live threads (their scheduling, lazily grown stacks, kernel tasks) cost per statement.
+ */
+const MANY_TOTAL = 4096 * 64;
+
+function manyWorkload(threads: number, cpus: number): string {
+  return `
+machine x86_64 cpus=${cpus} timeslice=20 seed=1
+global safe: u32 = 0
+global gate: mutex
+global ids: tid[${threads}]
+thread worker(n: u32) {
+  lock gate
+  unlock gate
+  repeat n {
+    atomic_add(&safe, 1)
+  }
+}
+thread main {
+  lock gate
+  for i in 0..${threads} {
+    ids[i] = spawn worker(${MANY_TOTAL / threads})
+  }
+  unlock gate
+  for i in 0..${threads} {
+    join ids[i]
+  }
+  print safe
+}
+`;
+}
+
+function runMany(threads: number, cpus: number): { seconds: number; statements: number; peak: number; mapped: number } {
+  const { machine, diagnostics } = loadProgram(manyWorkload(threads, cpus), 'many.hwsim');
+  if (machine === null) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+  let alive = 1;
+  let peak = 1;
+  let mapped = 0;
+  let out = '';
+  machine.on((e) => {
+    if (e.kind === 'output') out = e.text;
+    if (e.kind !== 'thread') return;
+    alive += e.state === 'started' ? 1 : -1;
+    if (alive > peak) {
+      peak = alive;
+      mapped = machine.mappedBytes;
+    }
+  });
+  const start = performance.now();
+  let stop = null;
+  while (stop === null) stop = machine.run(1_000_000);
+  const seconds = (performance.now() - start) / 1000;
+  if (stop.reason !== 'exited' || out !== String(MANY_TOTAL)) throw new Error(`many-threads workload: ${stop.reason} ${stop.message ?? ''} printed ${out}`);
+  const statements = machine.threadInfos().reduce((s, t) => s + t.instructions, 0);
+  return { seconds, statements, peak, mapped };
+}
+
+export function runManyThreadsBench(write: (s: string) => void): void {
+  write(`\n== many threads: ${MANY_TOTAL.toLocaleString('en')} atomic_add in all, by 2 threads on 2 CPUs and by 4096 on 64 CPUs, median of 3 ==`);
+  const configs = [{ threads: 2, cpus: 2 }, { threads: 4096, cpus: 64 }];
+  for (const c of configs) runMany(c.threads, c.cpus); // warm-up
+  const results = configs.map((c) => {
+    const runs = [0, 1, 2].map(() => runMany(c.threads, c.cpus));
+    const seconds = median(runs.map((r) => r.seconds));
+    return { ...c, seconds, rate: runs[0].statements / seconds, peak: runs[0].peak, mapped: runs[0].mapped };
+  });
+  const w = [26, 12, 12, 14, 16, 12];
+  write(line(['workload', 'live peak', 'seconds', 'M stmts/s', 'mapped at peak', 'rate vs 2'], w));
+  for (const r of results) {
+    write(line([`${r.threads} threads, ${r.cpus} CPUs`, String(r.peak), fmt(r.seconds), fmt(r.rate / 1e6), `${(r.mapped / 2 ** 20).toFixed(1)} MiB`, fmt(r.rate / results[0].rate)], w));
+  }
+}

@@ -62,7 +62,8 @@ export class Variables {
 
   threadOf(id: unknown): number {
     const m = needMachine(this.ctx);
-    if (typeof id !== 'number' || !m.threads.some((t) => t.id === id)) throw new UserError(`no thread with id ${String(id)}`);
+    // Thread ids are indices into m.threads plus one (see Machine.thread): O(1) with thousands of threads.
+    if (typeof id !== 'number' || m.threads[id - 1]?.id !== id) throw new UserError(`no thread with id ${String(id)}`);
     return id;
   }
 
@@ -84,7 +85,9 @@ export class Variables {
     const source = this.source();
     return {
       stackFrames: frames.slice(start, start + count).map((f) => {
-        const sf = new StackFrame(this.frameRefs.create({ threadId, frame: f.index }), f.fn, source, f.location.line, f.location.col) as DebugProtocol.StackFrame;
+        // A thread instance's body frame is named after the instance (worker#17), not just its thread (worker).
+        const name = f.index === frames.length - 1 && th.name !== f.fn ? th.name : f.fn;
+        const sf = new StackFrame(this.frameRefs.create({ threadId, frame: f.index }), name, source, f.location.line, f.location.col) as DebugProtocol.StackFrame;
         sf.endLine = f.location.endLine;
         sf.endColumn = f.location.endCol;
         sf.instructionPointerReference = hex(f.location.pc);

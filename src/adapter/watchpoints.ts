@@ -168,8 +168,10 @@ export class WatchpointManager {
 
   /** A frame ended: every watchpoint scoped to it goes (registers released on every thread), and says so. */
   private frameEnded(e: Extract<MachineEvent, { kind: 'return' }>): void {
-    const how = e.killed ? `${e.thread ? `thread ${e.fn}` : `${e.fn}()`} ended when main returned (line ${e.line})`
-      : e.thread ? `thread ${e.fn} ended (line ${e.line})` : `${e.fn}() returned (line ${e.line})`;
+    // A thread's body is named as its thread is: an instance by its own name (worker#17).
+    const thread = e.thread ? `thread ${this.machine.thread(e.threadId).name}` : '';
+    const how = e.killed ? `${e.thread ? thread : `${e.fn}()`} ended when main returned (line ${e.line})`
+      : e.thread ? `${thread} ended (line ${e.line})` : `${e.fn}() returned (line ${e.line})`;
     for (const wp of [...this.watchpoints.values()]) {
       if (wp.request.scope?.frameId !== e.frameId) continue;
       this.remove(wp.id);

@@ -1,7 +1,8 @@
 /** Syntax tree of a .hwsim program, as the parser produces it (untyped). */
 import type { Span } from './diagnostics';
 
-export type ScalarName = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64';
+/** `tid` (a thread id) and `mutex` (a lock word) are 4-byte words the checker keeps apart from numbers. */
+export type ScalarName = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'tid' | 'mutex';
 
 export type TypeNode =
   | { k: 'scalar'; name: ScalarName; span: Span }
@@ -18,7 +19,9 @@ export type Expr =
   | { k: 'binary'; op: BinaryOp; l: Expr; r: Expr; span: Span }
   | { k: 'index'; e: Expr; index: Expr; span: Span }
   | { k: 'call'; callee: string; calleeSpan: Span; args: Expr[]; span: Span }
-  | { k: 'cast'; e: Expr; type: TypeNode; span: Span };
+  | { k: 'cast'; e: Expr; type: TypeNode; span: Span }
+  /** `spawn NAME(args)`: starts a new instance of a thread and gives its tid. */
+  | { k: 'spawn'; thread: string; threadSpan: Span; args: Expr[]; span: Span };
 
 export interface Block {
   stmts: Stmt[];
@@ -35,7 +38,12 @@ export type Stmt =
   | { k: 'repeat'; count: Expr; body: Block; span: Span }
   | { k: 'return'; e: Expr | null; span: Span }
   | { k: 'break' | 'continue' | 'yield'; span: Span }
-  | { k: 'spawn' | 'join'; thread: string; threadSpan: Span; span: Span }
+  /** `spawn NAME` (args null: the declared thread, once) or `spawn NAME(args)` (a new instance). */
+  | { k: 'spawn'; thread: string; threadSpan: Span; args: Expr[] | null; span: Span }
+  /** `join NAME` (a declared thread) or `join EXPR` (a tid): which one is the checker's to tell. */
+  | { k: 'join'; target: Expr; span: Span }
+  /** `lock PLACE` / `unlock PLACE`: the place is a mutex. */
+  | { k: 'lock' | 'unlock'; target: Expr; span: Span }
   | { k: 'sleep'; e: Expr; span: Span }
   | { k: 'print'; args: (Expr | { k: 'str'; value: string; span: Span })[]; span: Span };
 
@@ -67,6 +75,8 @@ export interface FnDecl {
 export interface ThreadDecl {
   name: string;
   nameSpan: Span;
+  /** Parameters (a thread with parameters runs only as instances: `spawn NAME(args)`). */
+  params: { name: string; type: TypeNode; span: Span }[];
   cpu: number | null;
   cpuSpan: Span | null;
   body: Block;

@@ -8,7 +8,7 @@
 import type { AccessKind, HitInfo } from '../hwbp';
 import { Memory, readerFor, writerFor, type Segment, type Value } from './memory';
 import { binaryFn, converter, truthy, unaryFn } from './ops';
-import { sizeOf, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
+import { sizeOf, type AtomicKind, type IntType, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
 
 export interface Frame {
   /** The frame's identity within its machine: a serial number, never reused (a recursive call or a later call at the same address is another frame). */
@@ -44,6 +44,19 @@ export interface Port {
   ret(th: ExecThread, value: Value | null): number;
   spawn(th: ExecThread, thread: string): void;
   join(th: ExecThread, thread: string, next: number): number;
+  /** `spawn NAME(args)`: start a new instance of the declared thread `thread` with these arguments; returns its tid. */
+  spawnInstance(th: ExecThread, thread: string, args: Value[]): number;
+  /** `join t`: wait for the thread whose id is `tid`; returns `next`, or a negative code when it blocks (the op runs again once woken). */
+  joinTid(th: ExecThread, tid: number, next: number): number;
+  /**
+   * One indivisible read-modify-write of the `type`-sized word at `addr`, checked once against the
+   * CPU's debug registers (a write when it wrote, else a read); returns the old value.
+   */
+  atomic(th: ExecThread, kind: AtomicKind, addr: number, operands: Value[], type: IntType): Value;
+  /** Take the mutex at `addr`: returns `next`, or a negative code when it blocks (the op runs again once the mutex is handed over). */
+  lock(th: ExecThread, addr: number, next: number): number;
+  /** Release the mutex at `addr` (a runtime error unless `th` holds it); hands it to the first waiter, if any. */
+  unlock(th: ExecThread, addr: number): void;
   yieldCpu(th: ExecThread, next: number): number;
   sleep(th: ExecThread, units: Value, next: number): number;
   print(th: ExecThread, text: string): void;

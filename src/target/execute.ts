@@ -29,7 +29,8 @@ export class Executor {
       const op = this.instr(ins, pc) as Op;
       op.stmt = ins.stmt;
       op.addr = ins.addr;
-      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (ins.op === 'ld' || ins.op === 'st' ? FLAG_MEMORY : 0);
+      const memory = ins.op === 'ld' || ins.op === 'st' || ins.op === 'atomic' || ins.op === 'lock' || ins.op === 'unlock';
+      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (memory ? FLAG_MEMORY : 0);
       return op;
     });
   }
@@ -182,6 +183,42 @@ export class Executor {
       case 'join': {
         const name = i.thread;
         return (th) => port.join(th, name, next);
+      }
+      case 'spawni': {
+        const { thread, args, d } = i;
+        return (th) => {
+          const r = th.regs;
+          const values = new Array<Value>(args.length);
+          for (let k = 0; k < args.length; k++) values[k] = r[args[k]];
+          const tid = port.spawnInstance(th, thread, values);
+          if (d >= 0) th.regs[d] = tid;
+          return next;
+        };
+      }
+      case 'jointid': {
+        const a = i.a;
+        return (th) => port.joinTid(th, th.regs[a] as number, next);
+      }
+      case 'atomic': {
+        const { kind, d, a, b, c, type } = i;
+        return (th) => {
+          const r = th.regs;
+          const operands = c >= 0 ? [r[b], r[c]] : [r[b]];
+          const old = port.atomic(th, kind, r[a] as number, operands, type);
+          if (d >= 0) th.regs[d] = old;
+          return next;
+        };
+      }
+      case 'lock': {
+        const a = i.a;
+        return (th) => port.lock(th, th.regs[a] as number, next);
+      }
+      case 'unlock': {
+        const a = i.a;
+        return (th) => {
+          port.unlock(th, th.regs[a] as number);
+          return next;
+        };
       }
       case 'yield':
         return (th) => port.yieldCpu(th, next);

@@ -9,7 +9,7 @@
  * starts the callee with fresh ones and the caller's are as it left them when the call returns.
  * `fp` is the frame's base: locals and parameters live in memory at fp + offset.
  */
-import { typeToString, type IntType, type ValueType } from './types';
+import { typeToString, type AtomicKind, type IntType, type ValueType } from './types';
 
 /** A register number; -1 where an instruction has none. */
 export type Reg = number;
@@ -59,7 +59,20 @@ export type InstrBody =
   /** call a function: arguments from registers; the result, if any, to rd in this frame */
   | { op: 'call'; fn: string; args: Reg[]; d: Reg }
   | { op: 'ret'; a: Reg; type: ValueType | null }
+  /** start the declared thread (once) */
   | { op: 'spawn' | 'join'; thread: string }
+  /** start a new instance of a thread with arguments from registers; its tid to rd (-1: dropped) */
+  | { op: 'spawni'; thread: string; args: Reg[]; d: Reg }
+  /** wait for the thread whose tid is in ra */
+  | { op: 'jointid'; a: Reg }
+  /**
+   * One indivisible read-modify-write of the word ra points to, checked once by the debug
+   * registers: xadd adds rb, cas stores rc if the word equals rb, xchg stores rb. The old value
+   * goes to rd (-1: dropped).
+   */
+  | { op: 'atomic'; kind: AtomicKind; d: Reg; a: Reg; b: Reg; c: Reg; type: IntType }
+  /** take / release the mutex ra points to */
+  | { op: 'lock' | 'unlock'; a: Reg }
   | { op: 'yield' }
   | { op: 'sleep'; a: Reg }
   | { op: 'print'; parts: (string | { r: Reg; type: ValueType })[] }
@@ -125,6 +138,14 @@ export function disassemble(i: InstrBody, at: (target: number) => number): strin
     case 'call': return `call ${i.fn}(${i.args.map(regName).join(', ')})${i.d >= 0 ? ` → ${regName(i.d)}` : ''}`;
     case 'ret': return i.a >= 0 ? `ret ${regName(i.a)}` : 'ret';
     case 'spawn': case 'join': return `${i.op} ${i.thread}`;
+    case 'spawni': return `spawn ${i.thread}(${i.args.map(regName).join(', ')})${i.d >= 0 ? ` → ${regName(i.d)}` : ''}`;
+    case 'jointid': return `join ${regName(i.a)}`;
+    case 'atomic': {
+      const dest = i.d >= 0 ? `${regName(i.d)}, ` : '';
+      const name = i.kind === 'add' ? 'xadd' : i.kind;
+      return `${name}.${i.type.name} ${dest}[${regName(i.a)}], ${regName(i.b)}${i.kind === 'cas' ? `, ${regName(i.c)}` : ''}`;
+    }
+    case 'lock': case 'unlock': return `${i.op} [${regName(i.a)}]`;
     case 'yield': return 'yield';
     case 'sleep': return `sleep ${regName(i.a)}`;
     case 'print': return `print ${i.parts.map((p) => (typeof p === 'string' ? JSON.stringify(p) : `${regName(p.r)}:${typeToString(p.type)}`)).join(', ')}`;

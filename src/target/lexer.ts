@@ -22,6 +22,7 @@ export interface Token {
 export const KEYWORDS = new Set([
   'machine', 'global', 'fn', 'thread', 'var', 'if', 'else', 'while', 'for', 'in', 'repeat', 'return',
   'break', 'continue', 'spawn', 'join', 'yield', 'sleep', 'print', 'perf', 'wide', 'as',
+  'lock', 'unlock',
 ]);
 
 // Longest first, so that "<<=" style prefixes win.

@@ -7,8 +7,8 @@
 import type { Block, Expr, FnDecl, Program, Stmt, ThreadDecl, TypeNode, UserDecl } from './ast';
 import { SyntaxAbort, type Diagnostic, type Span } from './diagnostics';
 import {
-  alignOf, I32, I64, intType, maxOf, minOf, sameType, sizeOf, typeToString, U64,
-  type GlobalInfo, type IntType, type IrOp, type IrOpBody, type LocalInfo, type LoweredFunction, type Place, type PtrType, type TExpr, type Type,
+  alignOf, I32, I64, intType, isHandle, isNumber, maxOf, minOf, MUTEX, sameType, sizeOf, TID, typeToString, U64,
+  type AtomicKind, type GlobalInfo, type IntType, type IrOp, type IrOpBody, type LocalInfo, type LoweredFunction, type Place, type PtrType, type TExpr, type Type,
   type ValueType,
 } from './types';
 import { INSTRUCTION_SIZE } from './isa';
@@ -19,8 +19,11 @@ export const TEXT_BASE = 0x400000;
 export const PAGE = 0x1000;
 export const USER_SPACE_END = 0x7fff_0000_0000;
 export const MAX_GLOBAL_BYTES = 1 << 22;
-/** Thread stacks sit below 0x7ffe00000000, 1 MiB apart, for at most 64 threads. */
-export const STACK_AREA_START = 0x7ffe_0000_0000 - 64 * 0x10_0000;
+/** Stack slots: one per live thread (the declared ones and instances), 1 MiB apart. */
+export const STACK_SLOTS = 8192;
+export const STACK_SPACING = 0x10_0000;
+/** Thread stacks sit below 0x7ffe00000000, one slot each. */
+export const STACK_AREA_START = 0x7ffe_0000_0000 - STACK_SLOTS * STACK_SPACING;
 
 export interface MachineConfig {
   arch: 'x86_64' | 'arm64';
@@ -84,6 +87,11 @@ interface LoopLabels {
 }
 
 type Typed = TExpr | { k: 'untyped'; value: bigint; span: Span };
+
+/** Built-in atomic operations, called like functions: name → kind and number of arguments. */
+export const ATOMICS: ReadonlyMap<string, { kind: AtomicKind; arity: number }> = new Map([
+  ['atomic_add', { kind: 'add', arity: 2 }], ['cas', { kind: 'cas', arity: 3 }], ['xchg', { kind: 'xchg', arity: 2 }],
+]);
 
 export function lower(prog: Program, source: string, diagnostics: Diagnostic[], overrides: Partial<MachineConfig> = {}): LoweredProgram {
   return new Lowerer(prog, source, diagnostics, overrides).run();
@@ -161,13 +169,15 @@ class Lowerer {
       if (value !== undefined) (this.machine as unknown as Record<string, unknown>)[key] = value;
     }
     for (const f of this.prog.fns) {
-      if (this.fnDecls.has(f.name)) this.error(`function '${f.name}' is defined twice`, f.nameSpan);
+      if (ATOMICS.has(f.name)) this.error(`'${f.name}' is a built-in atomic operation; choose another name`, f.nameSpan);
+      else if (this.fnDecls.has(f.name)) this.error(`function '${f.name}' is defined twice`, f.nameSpan);
       else this.fnDecls.set(f.name, f);
     }
     for (const t of this.prog.threads) {
       if (this.threadDecls.has(t.name)) this.error(`thread '${t.name}' is defined twice`, t.nameSpan);
       else if (this.fnDecls.has(t.name)) this.error(`'${t.name}' is both a function and a thread`, t.nameSpan);
       else this.threadDecls.set(t.name, t);
+      if (t.name === 'main' && t.params.length > 0) this.error('thread main starts the program; it takes no parameters', t.params[0].span);
       if (t.cpu !== null && t.cpu >= this.machine.cpus) {
         this.error(`thread '${t.name}' is pinned to cpu ${t.cpu}, but the machine has cpu0–cpu${this.machine.cpus - 1}`, t.cpuSpan!);
       }
@@ -315,6 +325,10 @@ class Lowerer {
       this.error(`'${name}' has ${type.count} elements but ${init.length} initial values`, init[type.count].span);
       return null;
     }
+    if (isHandle(elemType)) {
+      this.error(elemType.name === 'mutex' ? `'${name}' is a mutex: it starts free and takes no initial value` : `'${name}' is a tid: it starts as 0 (no thread) and takes no initial value`, init[0].span);
+      return null;
+    }
     const values: bigint[] = [];
     for (const e of init) {
       const v = this.constantValue(e);
@@ -389,20 +403,25 @@ class Lowerer {
     const params: LoweredFunction['params'] = [];
     let ret: ValueType | null = null;
     this.fn = { name: decl.name, kind, params, ret, locals: [], frameSize: 0, temps: 0, code: this.code, instrs: [], registers: 0, statements: [], span: decl.span };
+    for (const p of decl.params) {
+      const type = this.resolveType(p.type);
+      if (type.k === 'array') {
+        this.error(`parameter '${p.name}' cannot be an array; pass a pointer (*${typeToString(type.elem)})`, p.span);
+        continue;
+      }
+      if (type.k === 'int' && type.name === 'mutex') {
+        this.error(`parameter '${p.name}' cannot be a mutex; pass a pointer (*mutex)`, p.span);
+        continue;
+      }
+      const local = this.declareLocal(p.name, type, p.span, true);
+      if (local !== null) params.push({ name: p.name, type, offset: local.offset });
+    }
     if (kind === 'fn') {
       const f = decl as FnDecl;
-      for (const p of f.params) {
-        const type = this.resolveType(p.type);
-        if (type.k === 'array') {
-          this.error(`parameter '${p.name}' cannot be an array; pass a pointer (*${typeToString(type.elem)})`, p.span);
-          continue;
-        }
-        const local = this.declareLocal(p.name, type, p.span, true);
-        if (local !== null) params.push({ name: p.name, type, offset: local.offset });
-      }
       if (f.ret !== null) {
         const r = this.resolveType(f.ret);
         if (r.k === 'array') this.error('a function cannot return an array', f.ret.span);
+        else if (r.k === 'int' && r.name === 'mutex') this.error('a function cannot return a mutex; return a pointer (*mutex)', f.ret.span);
         else ret = r;
       }
       this.fn.ret = ret;
@@ -506,6 +525,7 @@ class Lowerer {
       case 'assign': {
         const place = this.place(s.target);
         if (place.type.k === 'array') this.abort(`cannot assign a whole array (${typeToString(place.type)}); assign its elements`, s.target.span);
+        if (place.type.k === 'int' && place.type.name === 'mutex') this.abort('a mutex cannot be assigned: it changes only with lock and unlock', s.target.span);
         const value = this.coerce(this.expr(s.value), place.type, s.value.span);
         this.emit({ op: 'assign', place, value });
         return;
@@ -513,6 +533,10 @@ class Lowerer {
       case 'expr': {
         const e = s.e;
         if (e.k !== 'call') this.abort('this expression does nothing on its own', e.span);
+        if (ATOMICS.has(e.callee) && !this.fnDecls.has(e.callee)) {
+          this.emit(this.atomic(e, null));
+          return;
+        }
         const args = this.callArgs(e);
         this.emit({ op: 'call', fn: e.callee, args, dest: null });
         return;
@@ -549,7 +573,7 @@ class Lowerer {
         this.beginStatement(s.count.span);
         const counter = this.fn.temps++;
         let countExpr = this.recovering(() => this.valueOf(this.expr(s.count), s.count.span));
-        if (countExpr.type.k !== 'int') {
+        if (!isNumber(countExpr.type)) {
           this.error('repeat needs an integer count', s.count.span);
           countExpr = constOf(I32, 0n);
         }
@@ -579,7 +603,7 @@ class Lowerer {
           const fromTyped = this.recovering(() => this.expr(s.from));
           const toTyped = this.recovering(() => this.expr(s.to));
           let type: Type = s.type !== null ? this.resolveType(s.type) : typedOr(toTyped, typedOr(fromTyped, I32));
-          if (type.k !== 'int') {
+          if (!isNumber(type)) {
             this.error('a for loop variable must be an integer', s.nameSpan);
             type = I32;
           }
@@ -637,14 +661,20 @@ class Lowerer {
         this.emit({ op: 'yield' });
         return;
       case 'spawn':
-      case 'join': {
-        if (!this.threadDecls.has(s.thread)) {
-          if (this.prog.brokenThreads.includes(s.thread)) throw new SyntaxAbort('broken thread');
-          this.abort(`unknown thread '${s.thread}'`, s.threadSpan);
+        this.emit(this.spawn(s, null));
+        return;
+      case 'join':
+        this.join(s.target);
+        return;
+      case 'lock':
+      case 'unlock': {
+        if (s.target.k === 'unary' && s.target.op === '&') this.abort(`${s.k} takes the mutex itself (${s.k} m), not its address`, s.target.span);
+        const place = this.place(s.target);
+        if (!(place.type.k === 'int' && place.type.name === 'mutex')) {
+          const hint = place.type.k === 'ptr' && place.type.to.k === 'int' && place.type.to.name === 'mutex' ? ` (through the pointer: ${s.k} *…)` : '';
+          this.abort(`${s.k} needs a mutex, not a ${typeToString(place.type)}${hint}`, s.target.span);
         }
-        if (s.thread === 'main') this.abort(`thread main starts the program; it cannot be ${s.k === 'spawn' ? 'spawned' : 'joined'}`, s.threadSpan);
-        if (s.k === 'join' && s.thread === this.fn.name) this.abort('a thread cannot join itself', s.threadSpan);
-        this.emit({ op: s.k, thread: s.thread });
+        this.emit({ op: s.k, ptr: { k: 'addr', type: { k: 'ptr', to: MUTEX }, place } });
         return;
       }
       case 'sleep': {
@@ -658,6 +688,77 @@ class Lowerer {
         return;
       }
     }
+  }
+
+  /** The declared thread a spawn or join names (abandons the statement, with a message, if there is none). */
+  private threadDecl(name: string, span: Span, what: 'spawned' | 'joined'): ThreadDecl {
+    const decl = this.threadDecls.get(name);
+    if (decl === undefined) {
+      if (this.prog.brokenThreads.includes(name)) throw new SyntaxAbort('broken thread');
+      this.abort(this.fnDecls.has(name) ? `'${name}' is a function, not a thread; call it with ${name}(…)` : `unknown thread '${name}'`, span);
+    }
+    if (name === 'main') this.abort(`thread main starts the program; it cannot be ${what}`, span);
+    return decl;
+  }
+
+  /** `spawn NAME` (args null) or `spawn NAME(args)`, whose tid goes to temp `dest`. */
+  private spawn(s: { thread: string; threadSpan: Span; args: Expr[] | null; span: Span }, dest: number | null): Extract<IrOpBody, { op: 'spawn' }> {
+    if (this.evaluating) this.abort('the debugger does not start threads when evaluating', s.span);
+    const decl = this.threadDecl(s.thread, s.threadSpan, 'spawned');
+    const n = decl.params.length;
+    if (s.args === null) {
+      if (n > 0) this.abort(`thread '${s.thread}' takes ${n} argument${n === 1 ? '' : 's'}: spawn ${s.thread}(…) starts an instance with them`, s.span);
+      return { op: 'spawn', thread: s.thread, instance: false, args: [], dest: null };
+    }
+    if (n !== s.args.length) this.abort(`thread '${s.thread}' takes ${n} argument${n === 1 ? '' : 's'}, not ${s.args.length}`, s.span);
+    const args = s.args.map((a, i) => {
+      const type = this.resolveType(decl.params[i].type);
+      if (type.k === 'array' || (type.k === 'int' && type.name === 'mutex')) this.abort('bad parameter type', a.span);
+      return this.coerce(this.expr(a), type, a.span);
+    });
+    return { op: 'spawn', thread: s.thread, instance: true, args, dest };
+  }
+
+  /** `join NAME` of a declared thread, or `join EXPR` of a tid. */
+  private join(target: Expr): void {
+    // A bare name is a declared thread, unless a tid variable of that name is in scope (it is what the program means).
+    if (target.k === 'name' && !this.isTidVariable(target.name) && (this.threadDecls.has(target.name) || !this.isVariable(target.name))) {
+      const decl = this.threadDecl(target.name, target.span, 'joined');
+      if (decl.params.length > 0) this.abort(`thread '${target.name}' has parameters, so it runs only as instances: join an instance's tid (t = spawn ${target.name}(…), then join t)`, target.span);
+      if (target.name === this.fn.name && this.fn.kind === 'thread') this.abort('a thread cannot join itself', target.span);
+      this.emit({ op: 'join', thread: target.name });
+      return;
+    }
+    const t = this.expr(target);
+    if (t.k === 'untyped' || !(t.type.k === 'int' && t.type.name === 'tid')) {
+      this.abort(`join needs a thread name or a tid, not ${t.k === 'untyped' ? 'a number' : `a ${typeToString(t.type)}`}`, target.span);
+    }
+    this.emit({ op: 'jointid', tid: t });
+  }
+
+  private isTidVariable(name: string): boolean {
+    if (!this.isVariable(name)) return false;
+    const t = this.place({ k: 'name', name, span: { line: 0, col: 0, endLine: 0, endCol: 0 } }).type;
+    return t.k === 'int' && t.name === 'tid';
+  }
+
+  private isVariable(name: string): boolean {
+    for (let s = this.scope; s !== null; s = s.parent) if (s.names.has(name)) return true;
+    return this.globals.has(name);
+  }
+
+  /** A call of a built-in atomic operation; its old value goes to temp `dest`. */
+  private atomic(e: Extract<Expr, { k: 'call' }>, dest: number | null): Extract<IrOpBody, { op: 'atomic' }> {
+    const { kind, arity } = ATOMICS.get(e.callee)!;
+    if (this.evaluating) this.abort('the debugger does not run atomic operations when evaluating', e.span);
+    if (e.args.length !== arity) this.abort(`${e.callee} takes ${arity} arguments (${arity === 3 ? 'a pointer, the expected value and the new one' : 'a pointer and a value'}), not ${e.args.length}`, e.span);
+    const p = this.expr(e.args[0]);
+    if (p.k === 'untyped' || p.type.k !== 'ptr' || !isNumber(p.type.to)) {
+      this.abort(`${e.callee} needs a pointer to an integer first (such as &x), not ${p.k === 'untyped' ? 'a number' : `a ${typeToString(p.type)}`}`, e.args[0].span);
+    }
+    const type = (p.type as PtrType).to as IntType;
+    const operands = e.args.slice(1).map((a) => this.coerce(this.expr(a), type, a.span));
+    return { op: 'atomic', kind, ptr: p, operands, type, dest };
   }
 
   /** Lower a loop body; `tail` emits the back edge and returns where `continue` goes. Breaks are the caller's to patch. */
@@ -696,6 +797,14 @@ class Lowerer {
   }
 
   coerce(t: Typed, to: ValueType, span: Span): TExpr {
+    if (isHandle(to) && !(t.k !== 'untyped' && sameType(t.type, to))) {
+      if (to.name === 'mutex') return this.abort('a mutex cannot be set: it changes only with lock and unlock', span);
+      if (t.k === 'untyped' && t.value === 0n) return constOf(to, 0n);
+      return this.abort(`cannot use ${t.k === 'untyped' ? `the number ${t.value}` : `a ${typeToString(t.type)}`} as a tid${t.k === 'untyped' || t.type.k === 'ptr' ? '' : ' (cast it: … as tid)'}`, span);
+    }
+    if (t.k !== 'untyped' && isHandle(t.type) && !sameType(t.type, to)) {
+      return this.abort(`a tid is not a number: cannot use it as a ${typeToString(to)}${to.k === 'int' ? ` (cast it: … as ${to.name})` : ''}`, span);
+    }
     if (t.k === 'untyped') {
       if (to.k === 'ptr') {
         if (t.value === 0n) return constOf(to, 0n);
@@ -720,10 +829,16 @@ class Lowerer {
         return { k: 'untyped', value: e.value, span: e.span };
       case 'name':
       case 'index':
-        return this.load(this.place(e));
+        return this.load(this.place(e), e.span);
       case 'call': {
         if (this.evaluating) this.abort('the debugger does not call functions when evaluating; evaluate their arguments instead', e.span);
         if (this.inShortCircuit > 0) this.abort('a call on the right of && or || is not supported; assign the call to a variable first', e.span);
+        if (ATOMICS.has(e.callee) && !this.fnDecls.has(e.callee)) {
+          const op = this.atomic(e, this.fn.temps);
+          this.fn.temps++;
+          this.pendingCalls.push({ ...op, stmt: 0, first: false } as IrOp);
+          return { k: 'temp', type: op.type, index: op.dest! };
+        }
         const fn = this.fnDecls.get(e.callee);
         if (fn === undefined) this.abort(this.threadDecls.has(e.callee) ? `'${e.callee}' is a thread; start it with spawn` : `unknown function '${e.callee}'`, e.calleeSpan);
         if (fn.ret === null) this.abort(`'${e.callee}' returns nothing, so it has no value here`, e.span);
@@ -734,10 +849,21 @@ class Lowerer {
         this.pendingCalls.push({ op: 'call', fn: e.callee, args, dest, stmt: 0, first: false });
         return { k: 'temp', type: retType, index: dest };
       }
+      case 'spawn': {
+        if (this.inShortCircuit > 0) this.abort('a spawn on the right of && or || is not supported; assign it to a variable first', e.span);
+        const op = this.spawn(e, this.fn.temps);
+        this.fn.temps++;
+        this.pendingCalls.push({ ...op, stmt: 0, first: false } as IrOp);
+        return { k: 'temp', type: TID, index: op.dest! };
+      }
       case 'cast': {
         const to = this.resolveType(e.type);
         if (to.k === 'array') this.abort('cannot cast to an array type', e.type.span);
+        if (to.k === 'int' && to.name === 'mutex') this.abort('cannot cast to a mutex', e.type.span);
         const inner = this.expr(e.e);
+        if (inner.k !== 'untyped' && isHandle(to) !== isHandle(inner.type) && (inner.type.k === 'ptr' || to.k === 'ptr')) {
+          this.abort(`cannot cast a ${typeToString(inner.type)} to a ${typeToString(to)}`, e.span);
+        }
         if (inner.k === 'untyped') {
           if (to.k === 'int') return constOf(to, wrap(inner.value, to));
           return constOf(to, BigInt.asUintN(64, inner.value));
@@ -771,7 +897,7 @@ class Lowerer {
       const to = place.type.k === 'array' ? place.type.elem : place.type;
       return { k: 'addr', type: { k: 'ptr', to }, place };
     }
-    if (e.op === '*') return this.load(this.place(e));
+    if (e.op === '*') return this.load(this.place(e), e.span);
     const inner = this.expr(e.e);
     if (inner.k === 'untyped') {
       if (e.op === '-') return { k: 'untyped', value: -inner.value, span: e.span };
@@ -779,7 +905,7 @@ class Lowerer {
       return constOf(I32, inner.value === 0n ? 1n : 0n);
     }
     if (e.op === '!') return { k: 'unary', op: '!', type: I32, e: inner };
-    if (inner.type.k !== 'int') this.abort(`'${e.op}' needs an integer, not a ${typeToString(inner.type)}`, e.span);
+    if (!isNumber(inner.type)) this.abort(`'${e.op}' needs an integer, not a ${typeToString(inner.type)}`, e.span);
     const type = promote(inner.type);
     return { k: 'unary', op: e.op, type, e: this.coerce(inner, type, e.span) };
   }
@@ -806,6 +932,11 @@ class Lowerer {
     const lt = l.k === 'untyped' ? null : l.type;
     const rt = r.k === 'untyped' ? null : r.type;
     const compare = ['==', '!=', '<', '<=', '>', '>='].includes(e.op);
+    if ((lt !== null && isHandle(lt)) || (rt !== null && isHandle(rt))) {
+      // A tid compares for equality with a tid, or with 0 (no thread); nothing else is defined on it.
+      if (e.op !== '==' && e.op !== '!=') this.abort(`'${e.op}' is not defined on a tid (a thread id is not a number)`, e.span);
+      return binary(e.op, I32, TID, this.coerce(l, TID, e.l.span), this.coerce(r, TID, e.r.span));
+    }
     // Pointers: p + n, n + p, p - n, p - q, and comparisons.
     if (lt?.k === 'ptr' || rt?.k === 'ptr') {
       if (compare) {
@@ -821,7 +952,7 @@ class Lowerer {
       const idx = ptrOnLeft ? r : l;
       if ((e.op !== '+' && e.op !== '-') || (!ptrOnLeft && e.op === '-')) this.abort(`'${e.op}' is not defined on pointers`, e.span);
       const idxType = idx.k === 'untyped' ? I64 : idx.type;
-      if (idxType.k !== 'int') this.abort('pointer arithmetic needs an integer offset', e.span);
+      if (!isNumber(idxType)) this.abort('pointer arithmetic needs an integer offset', e.span);
       return { k: 'ptradd', type: ptr.type, p: ptr, i: this.valueOf(idx, e.span), scale: sizeOf(ptr.type.to), negate: e.op === '-' };
     }
     const type = lt === null ? promote(rt as IntType) : rt === null ? promote(lt as IntType) : usual(lt as IntType, rt as IntType);
@@ -836,7 +967,11 @@ class Lowerer {
     return binary(e.op, compare ? I32 : type, type, cl, cr);
   }
 
-  private load(place: Place): TExpr {
+  private load(place: Place, span: Span): TExpr {
+    if (place.type.k === 'int' && place.type.name === 'mutex') {
+      const name = place.k === 'global' || place.k === 'local' ? `'${place.name}' is a mutex` : 'a mutex';
+      return this.abort(`${name}, not a value: use lock and unlock on it (or & for its address)`, span);
+    }
     if (place.type.k === 'array') {
       // An array used as a value is the address of its first element, as in C.
       return { k: 'addr', type: { k: 'ptr', to: place.type.elem }, place };
@@ -859,7 +994,7 @@ class Lowerer {
     if (e.k === 'index') {
       // The index keeps its own width: most are 32-bit and stay cheap numbers at run time.
       const index = this.valueOf(this.expr(e.index), e.index.span);
-      if (index.type.k !== 'int') this.abort('an index must be an integer', e.index.span);
+      if (!isNumber(index.type)) this.abort('an index must be an integer', e.index.span);
       const base = this.expr(e.e);
       if (base.k === 'addr' && base.place.type.k === 'array') {
         return { k: 'elem', base: base.place, index, type: base.place.type.elem };

@@ -15,15 +15,20 @@ import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '.
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
 import { Executor, FLAG_FIRST, FLAG_MEMORY } from './execute';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
-import { lowerExpression, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
+import { lowerExpression, STACK_SLOTS, STACK_SPACING, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
 import { parseExpression } from './parser';
 import { formatDiagnostic, type Diagnostic } from './diagnostics';
-import { sizeOf, typeToString, type Place, type StatementInfo, type TExpr, type Type, type ValueType } from './types';
+import { MUTEX, sizeOf, typeToString, type AtomicKind, type IntType, type Place, type StatementInfo, type TExpr, type Type, type ValueType } from './types';
 
 /** Stacks sit below this address, one region per thread. */
 export const STACK_TOP = 0x7ffe_0000_0000;
-const STACK_SPACING = 0x10_0000;
+/** Stack slots of the declared threads (slot i for the i-th); instances take the slots above, reused once their thread exits. */
+const DECLARED_SLOTS = 64;
+/** Most instances (spawn NAME(…)) alive at once: one stack slot each. */
+export const MAX_INSTANCES = STACK_SLOTS - DECLARED_SLOTS;
+/** Most threads a run may start in all (thread ids are never reused). */
+export const MAX_THREADS = 1 << 20;
 /** Return address and saved frame pointer, as a real frame has. */
 const FRAME_OVERHEAD = 16;
 export const MAX_CALL_DEPTH = 10_000;
@@ -51,6 +56,16 @@ export interface ThreadRecord extends ExecThread {
   readonly name: string;
   readonly pinnedCpu: number | null;
   readonly entry: CompiledFunction;
+  /** Started by `spawn NAME(…)` (named NAME#id), not the declared thread NAME itself. */
+  readonly instance: boolean;
+  /** Its stack slot (see STACK_SLOTS). */
+  readonly slot: number;
+  /** Threads blocked in a join on this one. */
+  joiners: ThreadRecord[];
+  /** The mutex (its address) this thread waits for, or null. */
+  lockWait: number | null;
+  /** The mutex an unlock handed to this thread while it waited: its lock completes without another try. */
+  handoff: number | null;
   state: ThreadState;
   task: Task | null;
   /** CPU it is running on (cpu is the last one it ran on). */
@@ -243,6 +258,19 @@ export class Machine implements Port {
   readonly access: Port['access'];
   private readonly functions = new Map<string, CompiledFunction>();
   private readonly paramStores = new Map<CompiledFunction, ((th: ExecThread, v: Value) => void)[]>();
+  /** A thread's arguments are stored unchecked, as if passed in registers: nobody's watchpoint sees its frame being made. */
+  private readonly threadParamStores = new Map<CompiledFunction, ((th: ExecThread, v: Value) => void)[]>();
+  /** Declared threads by name. */
+  private readonly declared = new Map<string, ThreadRecord>();
+  /** Stack slots of exited instances, to reuse; the next never used. */
+  private readonly freeSlots: number[] = [];
+  private nextSlot = DECLARED_SLOTS;
+  /** Threads waiting for each mutex (by address), first come first served. */
+  private readonly mutexWaiters = new Map<number, ThreadRecord[]>();
+  /** Threads on all CPU queues together (an idle CPU looks for one to take only if there is one). */
+  private queued = 0;
+  /** Threads in a sleep. */
+  private readonly sleepers = new Set<ThreadRecord>();
   private readonly cpus: CpuRun[] = [];
   private readonly random: () => number;
   private readonly listeners: ((e: MachineEvent) => void)[] = [];
@@ -275,7 +303,6 @@ export class Machine implements Port {
   /** nextRandom()'s state (seeded from the seed; never 0). */
   private missState: number;
   /** Threads asleep, and the earliest cycle one of them wakes at (a bound: it may have woken already). */
-  private sleepers = 0;
   private nextWake = Infinity;
   private finished: StopEvent | null = null;
   /** The program's other debug-register users, to close when the program is killed. */
@@ -319,25 +346,42 @@ export class Machine implements Port {
     }
     const byName = new Map([...program.functions.keys()].map((n) => [n, this.functions.get(`fn:${n}`)!]));
     const gen = new CodeGen(this);
+    const rawGen = new CodeGen({ ...this.portFunctions(), memory: this.memory, access: null });
     const executor = new Executor(this, byName);
     for (const compiled of this.functions.values()) {
       executor.compileFunction(compiled);
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
+      if (compiled.lowered.kind === 'thread') {
+        this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
+      }
     }
-    // Threads: each has its stack region from the start; a kernel task only once it runs.
+    // Threads: each has its stack region from the start (backed as it grows); a kernel task only once it runs.
     program.threads.forEach((t, i) => {
-      const top = STACK_TOP - i * STACK_SPACING;
-      const stack = this.memory.map(`stack of ${t.name}`, top - this.config.stack, this.config.stack);
-      this.threads.push({
-        id: i + 1, name: t.name, pinnedCpu: t.cpu, entry: this.functions.get(`thread:${t.name}`)!, state: 'unstarted',
-        task: null, cpu: t.cpu ?? 0, runningOn: -1, frames: [], stack, sp: top, joinTarget: null, wakeAt: 0,
-        resumeFlag: false, instructions: 0, statements: 0, trap: null, regs: [], fp: 0, frame: NO_FRAME,
-      });
+      const th = this.newThread(i + 1, t.name, i, t.name, false);
+      this.threads.push(th);
+      this.declared.set(t.name, th);
     });
     for (let c = 0; c < this.config.cpus; c++) this.cpus.push({ index: c, current: null, queue: [], sliceLeft: this.config.timeslice });
     // Other users: CPU-bound and wide ones exist from the start; thread-bound ones when their thread starts.
     for (const user of program.users) if (user.thread === null) this.openUser(user, null);
     this.start(this.threads.find((t) => t.name === 'main')!);
+  }
+
+  /** A thread record with its stack reserved in `slot` (nothing backed until its first frame). */
+  private newThread(id: number, name: string, slot: number, decl: string, instance: boolean): ThreadRecord {
+    const top = STACK_TOP - slot * STACK_SPACING;
+    const stack = this.memory.mapStack(`stack of ${name}`, top, this.config.stack);
+    const t = this.program.threads.find((x) => x.name === decl)!;
+    return {
+      id, name, pinnedCpu: t.cpu, entry: this.functions.get(`thread:${decl}`)!, instance, slot, state: 'unstarted',
+      task: null, cpu: t.cpu ?? 0, runningOn: -1, frames: [], stack, sp: top, joinTarget: null, wakeAt: 0,
+      resumeFlag: false, instructions: 0, statements: 0, trap: null, regs: [], fp: 0, frame: NO_FRAME, joiners: [], lockWait: null, handoff: null,
+    };
+  }
+
+  /** Bytes of memory the program has mapped now (stacks count what they have grown to). */
+  get mappedBytes(): number {
+    return this.memory.mappedBytes;
   }
 
   on(listener: (e: MachineEvent) => void): () => void {
@@ -451,22 +495,23 @@ export class Machine implements Port {
   private beginCycle(): void {
     const n = this.cpus.length;
     if (n > 1) this.cycleStart = (this.nextRandom() >>> 8) % n;
-    if (this.sleepers > 0 && this.nextWake <= this.now) this.wakeSleepers();
+    if (this.sleepers.size > 0 && this.nextWake <= this.now) this.wakeSleepers();
   }
 
-  /** Wake the sleepers whose time has come; note when the next one is due. */
+  /** Wake the sleepers whose time has come (in thread order, as the scheduler always has); note when the next one is due. */
   private wakeSleepers(): void {
+    const due: ThreadRecord[] = [];
     let next = Infinity;
-    let still = 0;
-    for (const th of this.threads) {
-      if (th.state !== 'sleeping') continue;
-      if (th.wakeAt <= this.now) this.makeRunnable(th);
-      else {
-        still++;
-        if (th.wakeAt < next) next = th.wakeAt;
-      }
+    for (const th of this.sleepers) {
+      if (th.state !== 'sleeping') this.sleepers.delete(th);
+      else if (th.wakeAt <= this.now) due.push(th);
+      else if (th.wakeAt < next) next = th.wakeAt;
     }
-    this.sleepers = still;
+    due.sort((a, b) => a.id - b.id);
+    for (const th of due) {
+      this.sleepers.delete(th);
+      this.makeRunnable(th);
+    }
     this.nextWake = next;
   }
 
@@ -615,16 +660,19 @@ export class Machine implements Port {
   // ------------------------------------------------------------------------------------------
   // Scheduling
 
-  private start(th: ThreadRecord): void {
+  private start(th: ThreadRecord, args: Value[] = []): void {
     th.task = this.kernel.createTask(th.name);
     th.state = 'runnable';
     th.sp = th.stack.end;
     th.frames = [];
     this.pushFrame(th, th.entry, [], -1);
+    const stores = this.threadParamStores.get(th.entry);
+    if (stores !== undefined) for (let i = 0; i < args.length; i++) stores[i](th, args[i]);
     // The debugger hears of the thread before it runs, as with PTRACE_EVENT_CLONE.
     this.emit({ kind: 'thread', threadId: th.id, name: th.name, state: 'started', pid: th.task.pid });
     if (this.watchedCalls.size !== 0) this.called(th);
-    for (const user of this.program.users) if (user.thread === th.name) this.openUser(user, th);
+    // A perf line bound to a thread covers every instance of it.
+    for (const user of this.program.users) if (user.thread === th.entry.lowered.name) this.openUser(user, th);
     this.place(th);
   }
 
@@ -640,21 +688,30 @@ export class Machine implements Port {
       cpu = candidates[Math.floor(this.random() * candidates.length)];
     }
     cpu.queue.push(th);
+    this.queued++;
   }
 
   private pickNext(cpu: CpuRun): ThreadRecord | null {
     let th = cpu.queue.shift() ?? null;
-    if (th === null) {
+    if (th !== null) this.queued--;
+    if (th === null && this.queued > 0) {
       // Idle: migrate an unpinned runnable thread from the busiest other CPU.
+      // Counted without allocating: with many CPUs, most may look here every cycle.
       let donor: CpuRun | null = null;
+      let most = 0;
       for (const c of this.cpus) {
-        if (c === cpu) continue;
-        const movable = c.queue.filter((t) => t.pinnedCpu === null).length;
-        if (movable > 0 && (donor === null || movable > donor.queue.filter((t) => t.pinnedCpu === null).length)) donor = c;
+        if (c === cpu || c.queue.length <= most) continue;
+        let movable = 0;
+        for (const t of c.queue) if (t.pinnedCpu === null) movable++;
+        if (movable > most) {
+          donor = c;
+          most = movable;
+        }
       }
       if (donor !== null) {
         const i = donor.queue.findIndex((t) => t.pinnedCpu === null);
         th = donor.queue.splice(i, 1)[0];
+        this.queued--;
       }
     }
     if (th === null) return null;
@@ -677,11 +734,13 @@ export class Machine implements Port {
   private requeue(cpu: CpuRun, th: ThreadRecord): void {
     this.deschedule(cpu, th, 'runnable');
     cpu.queue.push(th);
+    this.queued++;
   }
 
   private makeRunnable(th: ThreadRecord): void {
     th.state = 'runnable';
     th.joinTarget = null;
+    th.lockWait = null;
     this.place(th);
   }
 
@@ -690,8 +749,13 @@ export class Machine implements Port {
     // Listeners hear of the exit while the task's breakpoints can still be read; then they are released.
     this.emit({ kind: 'thread', threadId: th.id, name: th.name, state: 'exited', pid: th.task!.pid });
     this.kernel.exitTask(th.task!);
-    for (const other of this.threads) {
+    for (const other of th.joiners.splice(0)) {
       if (other.state === 'blocked' && other.joinTarget === th) this.makeRunnable(other);
+    }
+    if (th.instance) {
+      // Its stack goes, and its slot serves a later instance.
+      this.memory.unmap(th.stack);
+      this.freeSlots.push(th.slot);
     }
     if (th.name === 'main') {
       // main returning ends the program, as returning from C's main does.
@@ -700,7 +764,10 @@ export class Machine implements Port {
         for (const c of this.cpus) {
           if (c.current === other) this.deschedule(c, other, 'exited');
           const i = c.queue.indexOf(other);
-          if (i >= 0) c.queue.splice(i, 1);
+          if (i >= 0) {
+            c.queue.splice(i, 1);
+            this.queued--;
+          }
         }
         other.state = 'exited';
         if (this.watchedFrames.size !== 0) {
@@ -731,7 +798,10 @@ export class Machine implements Port {
       for (const c of this.cpus) {
         if (c.current === th) this.deschedule(c, th, 'exited');
         const i = c.queue.indexOf(th);
-        if (i >= 0) c.queue.splice(i, 1);
+        if (i >= 0) {
+          c.queue.splice(i, 1);
+          this.queued--;
+        }
       }
       th.state = 'exited';
       if (th.task !== null) this.kernel.exitTask(th.task);
@@ -740,12 +810,71 @@ export class Machine implements Port {
   }
 
   private checkDeadlock(): StopEvent | null {
+    // Cheap first: a runnable thread is on a queue, a running one on a CPU, a sleeping one wakes.
+    if (this.sleepers.size > 0) return null;
+    for (const c of this.cpus) if (c.current !== null || c.queue.length > 0) return null;
     const live = this.threads.filter((t) => t.state !== 'exited' && t.state !== 'unstarted');
     if (live.length === 0) return null;
     if (live.some((t) => t.state === 'running' || t.state === 'runnable' || t.state === 'sleeping')) return null;
-    const waits = live.map((t) => `${t.name} waits for ${t.joinTarget?.name ?? '?'}`).join(', ');
+    const shown = live.slice(0, 16).map((t) => this.waitText(t));
+    const waits = shown.join(', ') + (live.length > shown.length ? `, and ${live.length - shown.length} more` : '');
     this.finished = this.stopEvent('deadlock', live[0], null, [], `deadlock: every thread is blocked (${waits})`, null);
     return this.finished;
+  }
+
+  /** What a blocked thread waits for, in words. */
+  private waitText(t: ThreadRecord): string {
+    if (t.lockWait !== null) {
+      const owner = this.mutexOwner(t.lockWait);
+      return `${t.name} waits for mutex ${this.mutexName(t.lockWait)}${owner === null ? '' : ` held by ${owner.name}`}`;
+    }
+    return `${t.name} waits for ${t.joinTarget?.name ?? '?'}`;
+  }
+
+  /**
+   * After `th` blocked: if following what each thread waits for (a mutex's owner, a joined thread)
+   * leads back to it through at least one mutex, that is a deadlock, reported now.
+   */
+  private checkWaitCycle(th: ThreadRecord): void {
+    const chain: ThreadRecord[] = [th];
+    let viaMutex = false;
+    for (let cur = th; chain.length <= this.threads.length;) {
+      let next: ThreadRecord | null;
+      if (cur.state !== 'blocked') return;
+      if (cur.lockWait !== null) {
+        next = this.mutexOwner(cur.lockWait);
+        viaMutex = true;
+      } else {
+        next = cur.joinTarget;
+      }
+      if (next === null) return;
+      if (next === th) break;
+      if (chain.includes(next)) return; // a cycle that does not pass through th: reported when it formed
+      chain.push(next);
+      cur = next;
+    }
+    if (!viaMutex) return;
+    const text = chain.map((t) => this.waitText(t)).join(', ');
+    this.finished = this.stopEvent('deadlock', th, null, [], `deadlock: ${text}`, null);
+  }
+
+  /** The thread whose id the mutex word at `addr` holds, or null (free, or not a thread). */
+  private mutexOwner(addr: number): ThreadRecord | null {
+    const seg = this.memory.find(addr, 4);
+    if (seg === null) return null;
+    const id = seg.view.getUint32(addr - seg.base, true);
+    return id >= 1 && id <= this.threads.length ? this.threads[id - 1] : null;
+  }
+
+  /** A mutex's name for people: the global (or element) it is, else its address. */
+  private mutexName(addr: number): string {
+    for (const g of this.program.globals) {
+      if (addr < g.addr || addr >= g.addr + g.size) continue;
+      if (g.type.k === 'array') return `${g.name}[${(addr - g.addr) / sizeOf(g.type.elem)}]`;
+      return g.name;
+    }
+    const owner = this.threads.find((t) => t.state !== 'exited' && addr >= t.stack.base && addr < t.stack.end);
+    return `at 0x${addr.toString(16)}${owner === undefined ? '' : ` (stack of ${owner.name})`}`;
   }
 
   private fault(th: ThreadRecord, message: string): StopEvent {
@@ -841,6 +970,7 @@ export class Machine implements Port {
   private pushFrame(th: ThreadRecord, fn: CompiledFunction, args: Value[], dest: number): void {
     if (th.frames.length >= MAX_CALL_DEPTH) throw new RuntimeFault(`call depth limit (${MAX_CALL_DEPTH}) reached calling ${fn.lowered.name}`);
     const base = th.sp - fn.frameBytes;
+    if (base < th.stack.base && base >= th.stack.limit) this.memory.grow(th.stack, base);
     if (base < th.stack.base) {
       throw new RuntimeFault(`stack overflow calling ${fn.lowered.name}: thread ${th.name} has ${this.config.stack} bytes of stack (set stack= on the machine line)`);
     }
@@ -872,19 +1002,131 @@ export class Machine implements Port {
   }
 
   spawn(_th: ExecThread, name: string): void {
-    const target = this.threads.find((t) => t.name === name)!;
+    const target = this.declared.get(name)!;
     if (target.state !== 'unstarted') throw new RuntimeFault(`spawn ${name}: thread ${name} was already spawned (each thread runs once)`);
     this.start(target);
   }
 
   join(th: ExecThread, name: string, next: number): number {
     const t = th as ThreadRecord;
-    const target = this.threads.find((x) => x.name === name)!;
+    const target = this.declared.get(name)!;
     if (target.state === 'unstarted') throw new RuntimeFault(`join ${name}: thread ${name} was never spawned`);
+    return this.waitFor(t, target, next);
+  }
+
+  private waitFor(t: ThreadRecord, target: ThreadRecord, next: number): number {
     if (target.state === 'exited') return next;
     t.joinTarget = target;
+    target.joiners.push(t);
     t.state = 'blocked';
+    this.checkWaitCycle(t);
     return BLOCKED;
+  }
+
+  spawnInstance(_th: ExecThread, thread: string, args: Value[]): number {
+    if (this.threads.length >= MAX_THREADS) throw new RuntimeFault(`spawn ${thread}: too many threads (at most ${MAX_THREADS} in a run)`);
+    const slot = this.freeSlots.pop() ?? (this.nextSlot < STACK_SLOTS ? this.nextSlot++ : -1);
+    if (slot < 0) throw new RuntimeFault(`spawn ${thread}: too many threads alive at once (at most ${MAX_INSTANCES} started with spawn NAME(…))`);
+    const id = this.threads.length + 1;
+    const record = this.newThread(id, `${thread}#${id}`, slot, thread, true);
+    this.threads.push(record);
+    try {
+      this.start(record, args);
+    } catch (e) {
+      // Could not make its first frame (out of memory): it never ran.
+      record.state = 'exited';
+      this.memory.unmap(record.stack);
+      this.freeSlots.push(slot);
+      if (record.task !== null) this.kernel.exitTask(record.task);
+      throw e;
+    }
+    return id;
+  }
+
+  joinTid(th: ExecThread, tid: number, next: number): number {
+    const t = th as ThreadRecord;
+    const target = Number.isInteger(tid) && tid >= 1 ? this.threads[tid - 1] : undefined;
+    if (target === undefined) throw new RuntimeFault(`join: no thread has tid ${tid}`);
+    if (target === t) throw new RuntimeFault(`join: thread ${t.name} cannot join itself`);
+    if (target.state === 'unstarted') throw new RuntimeFault(`join ${target.name}: thread ${target.name} was never spawned`);
+    return this.waitFor(t, target, next);
+  }
+
+  atomic(th: ExecThread, kind: AtomicKind, addr: number, operands: Value[], type: IntType): Value {
+    const t = th as ThreadRecord;
+    const size = type.size;
+    const what = kind === 'add' ? 'atomic_add' : kind;
+    if (addr % size !== 0) throw new RuntimeFault(`${what} of ${size} bytes at 0x${addr.toString(16)}: the address is not a multiple of ${size} (atomics must be aligned)`);
+    const seg = this.memory.segmentFor(addr, size, what);
+    const off = addr - seg.base;
+    const read = readerFor(type);
+    const old = read(seg.view, off);
+    let wrote = true;
+    if (kind === 'add') writerFor(type)(seg.view, off, size === 8 ? (old as bigint) + (operands[0] as bigint) : (old as number) + (operands[0] as number));
+    else if (kind === 'xchg') writerFor(type)(seg.view, off, operands[0]);
+    else if (old === operands[0]) writerFor(type)(seg.view, off, operands[1]);
+    else wrote = false;
+    const access = this.access;
+    const hit = access === null ? null : access(t.cpu, addr, size, wrote ? 'write' : 'read');
+    if (hit !== null) this.hit(t, hit, type, old, read(seg.view, off));
+    return old;
+  }
+
+  lock(th: ExecThread, addr: number, next: number): number {
+    const t = th as ThreadRecord;
+    if (t.handoff === addr) {
+      // The unlocking thread wrote our id into the word and woke us: we hold it.
+      t.handoff = null;
+      return next;
+    }
+    const seg = this.memory.segmentFor(addr, 4, 'lock');
+    const off = addr - seg.base;
+    const owner = seg.view.getUint32(off, true);
+    const access = this.access!;
+    if (owner === 0) {
+      seg.view.setUint32(off, t.id, true);
+      const hit = access(t.cpu, addr, 4, 'write');
+      if (hit !== null) this.hit(t, hit, MUTEX, 0, t.id);
+      return next;
+    }
+    const hit = access(t.cpu, addr, 4, 'read');
+    if (hit !== null) this.hit(t, hit, MUTEX, owner, owner);
+    if (owner === t.id) {
+      this.finished = this.stopEvent('deadlock', t, null, [], `deadlock: ${t.name} locks mutex ${this.mutexName(addr)}, which it already holds`, null);
+      t.state = 'blocked';
+      t.lockWait = addr;
+      return BLOCKED;
+    }
+    const waiters = this.mutexWaiters.get(addr);
+    if (waiters === undefined) this.mutexWaiters.set(addr, [t]);
+    else waiters.push(t);
+    t.lockWait = addr;
+    t.state = 'blocked';
+    this.checkWaitCycle(t);
+    return BLOCKED;
+  }
+
+  unlock(th: ExecThread, addr: number): void {
+    const t = th as ThreadRecord;
+    const seg = this.memory.segmentFor(addr, 4, 'unlock');
+    const off = addr - seg.base;
+    const owner = seg.view.getUint32(off, true);
+    if (owner !== t.id) {
+      const holder = owner === 0 ? 'it is not locked' : `it is held by ${this.mutexOwner(addr)?.name ?? `tid ${owner}`}`;
+      throw new RuntimeFault(`unlock ${this.mutexName(addr)}: thread ${t.name} does not hold this mutex (${holder})`);
+    }
+    // The first waiter gets the mutex directly (first come, first served): the word names it.
+    const waiters = this.mutexWaiters.get(addr);
+    const heir = waiters === undefined ? undefined : waiters.shift();
+    if (waiters !== undefined && waiters.length === 0) this.mutexWaiters.delete(addr);
+    const value = heir === undefined ? 0 : heir.id;
+    seg.view.setUint32(off, value, true);
+    const hit = this.access!(t.cpu, addr, 4, 'write');
+    if (hit !== null) this.hit(t, hit, MUTEX, t.id, value);
+    if (heir !== undefined) {
+      heir.handoff = addr;
+      this.makeRunnable(heir);
+    }
   }
 
   yieldCpu(th: ExecThread, next: number): number {
@@ -904,7 +1146,7 @@ export class Machine implements Port {
     if (!(n > 0)) return next;
     t.wakeAt = this.now + n;
     t.state = 'sleeping';
-    this.sleepers++;
+    this.sleepers.add(t);
     if (t.wakeAt < this.nextWake) this.nextWake = t.wakeAt;
     return BLOCKED;
   }
@@ -1148,7 +1390,10 @@ export class Machine implements Port {
     const refuse = (): never => {
       throw new RuntimeFault('only expressions without side effects can be evaluated here');
     };
-    return { hit: () => undefined, call: refuse, ret: refuse, spawn: refuse, join: refuse, yieldCpu: refuse, sleep: refuse, print: refuse };
+    return {
+      hit: () => undefined, call: refuse, ret: refuse, spawn: refuse, join: refuse, yieldCpu: refuse, sleep: refuse, print: refuse,
+      spawnInstance: refuse, joinTid: refuse, atomic: refuse, lock: refuse, unlock: refuse,
+    };
   }
 
   /** Segments, for people and for readMemory requests. */

@@ -9,55 +9,110 @@ export type Value = number | bigint;
 export class RuntimeFault extends Error {}
 
 export class Segment {
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
-  constructor(readonly name: string, readonly base: number, readonly size: number) {
+  /** The backed bytes: [base, end). A stack's grow downward, on demand, as far as `limit`. */
+  bytes: Uint8Array;
+  view: DataView;
+  base: number;
+  size: number;
+  /** One past the last byte; it never moves. */
+  readonly end: number;
+  /** Lowest address the segment may grow down to (its base, unless it is a stack). */
+  readonly limit: number;
+  constructor(readonly name: string, base: number, size: number, limit = base) {
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
-  }
-
-  get end(): number {
-    return this.base + this.size;
+    this.base = base;
+    this.size = size;
+    this.end = base + size;
+    this.limit = limit;
   }
 }
 
 /** Most bytes all segments together may map. */
 export const MAX_MAPPED = 256 * 1024 * 1024;
+const PAGE = 0x1000;
 
 export class Memory {
+  /** Sorted by limit; their reserved ranges [limit, end) never overlap. */
   private segments: Segment[] = [];
   private last: Segment | null = null;
   private mapped = 0;
 
+  /** Bytes backed by memory now, in all segments (a stack counts what it has grown to). */
+  get mappedBytes(): number {
+    return this.mapped;
+  }
+
   map(name: string, base: number, size: number): Segment {
+    return this.insert(name, base, base + size, base, size);
+  }
+
+  /**
+   * Reserve [top - reserve, top) for a stack, backing only its top `initial` bytes now: it grows
+   * downward when a frame needs more (grow()), so memory stays proportional to use.
+   */
+  mapStack(name: string, top: number, reserve: number, initial = 0): Segment {
+    return this.insert(name, top - reserve, top, top - initial, initial);
+  }
+
+  private insert(name: string, limit: number, end: number, base: number, size: number): Segment {
     if (this.mapped + size > MAX_MAPPED) throw new RuntimeFault(`out of memory mapping ${name} (${size} bytes; at most ${MAX_MAPPED} in all)`);
-    const clash = this.segments.find((s) => base < s.end && base + size > s.base);
-    if (clash) throw new RuntimeFault(`${name} at 0x${base.toString(16)} would overlap ${clash.name}`);
-    const seg = new Segment(name, base, size);
-    this.segments.push(seg);
-    this.segments.sort((a, b) => a.base - b.base);
+    const i = this.indexAfter(limit);
+    const before = this.segments[i - 1];
+    const after = this.segments[i];
+    const clash = before !== undefined && before.end > limit ? before : after !== undefined && after.limit < end ? after : undefined;
+    if (clash) throw new RuntimeFault(`${name} at 0x${limit.toString(16)} would overlap ${clash.name}`);
+    const seg = new Segment(name, base, size, limit);
+    this.segments.splice(i, 0, seg);
     this.mapped += size;
     return seg;
   }
 
+  /** Back a stack segment down to `addr` (rounded to a page, at least doubling); a fault if that is past its limit or memory. */
+  grow(seg: Segment, addr: number): void {
+    if (addr >= seg.base) return;
+    if (addr < seg.limit) throw new RuntimeFault(`${seg.name}: 0x${addr.toString(16)} is below its limit 0x${seg.limit.toString(16)}`);
+    const base = Math.max(seg.limit, Math.min(Math.floor(addr / PAGE) * PAGE, seg.end - 2 * seg.size));
+    const size = seg.end - base;
+    if (this.mapped + size - seg.size > MAX_MAPPED) throw new RuntimeFault(`out of memory growing ${seg.name} (at most ${MAX_MAPPED} bytes in all)`);
+    const bytes = new Uint8Array(size);
+    bytes.set(seg.bytes, seg.base - base);
+    this.mapped += size - seg.size;
+    seg.bytes = bytes;
+    seg.view = new DataView(bytes.buffer);
+    seg.base = base;
+    seg.size = size;
+  }
+
   unmap(seg: Segment): void {
-    const i = this.segments.indexOf(seg);
-    if (i >= 0) {
+    const i = this.indexAfter(seg.limit) - 1;
+    if (i >= 0 && this.segments[i] === seg) {
       this.segments.splice(i, 1);
       this.mapped -= seg.size;
       if (this.last === seg) this.last = null;
     }
   }
 
-  /** The segment holding [addr, addr + size), or null. */
+  /** Index of the first segment whose limit is above addr. */
+  private indexAfter(addr: number): number {
+    let lo = 0;
+    let hi = this.segments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid].limit <= addr) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The segment holding [addr, addr + size) in its backed bytes, or null. */
   find(addr: number, size: number): Segment | null {
     const last = this.last;
     if (last !== null && addr >= last.base && addr + size <= last.end) return last;
-    for (const s of this.segments) {
-      if (addr >= s.base && addr + size <= s.end) {
-        this.last = s;
-        return s;
-      }
+    const s = this.segments[this.indexAfter(addr) - 1];
+    if (s !== undefined && addr >= s.base && addr + size <= s.end) {
+      this.last = s;
+      return s;
     }
     return null;
   }
@@ -100,6 +155,7 @@ export function readerFor(t: ValueType): Reader {
     case 'i32': return (v, o) => v.getInt32(o, true);
     case 'u64': return (v, o) => v.getBigUint64(o, true);
     case 'i64': return (v, o) => v.getBigInt64(o, true);
+    case 'tid': case 'mutex': return (v, o) => v.getUint32(o, true);
   }
 }
 
@@ -120,7 +176,7 @@ export function writerFor(t: ValueType): Writer {
   switch (t.name) {
     case 'u8': case 'i8': return (v, o, x) => v.setUint8(o, (x as number) & 0xff);
     case 'u16': case 'i16': return (v, o, x) => v.setUint16(o, (x as number) & 0xffff, true);
-    case 'u32': case 'i32': return (v, o, x) => v.setUint32(o, (x as number) >>> 0, true);
+    case 'u32': case 'i32': case 'tid': case 'mutex': return (v, o, x) => v.setUint32(o, (x as number) >>> 0, true);
     case 'u64': case 'i64': return (v, o, x) => v.setBigUint64(o, BigInt.asUintN(64, x as bigint), true);
   }
 }

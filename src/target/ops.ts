@@ -46,7 +46,7 @@ function wrap32(t: IntType): (v: number) => number {
     case 'i8': return (v) => (v << 24) >> 24;
     case 'u16': return (v) => v & 0xffff;
     case 'i16': return (v) => (v << 16) >> 16;
-    case 'u32': return (v) => v >>> 0;
+    case 'u32': case 'tid': case 'mutex': return (v) => v >>> 0;
     default: return (v) => v | 0;
   }
 }

@@ -6,7 +6,7 @@ import type { BinaryOp, Block, Expr, FnDecl, GlobalDecl, MachineDecl, Program, S
 import { spanFrom, SyntaxAbort, type Diagnostic, type Span } from './diagnostics';
 import { KEYWORDS, lex, type Token } from './lexer';
 
-export const SCALARS: ReadonlySet<string> = new Set(['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64']);
+export const SCALARS: ReadonlySet<string> = new Set(['u8', 'u16', 'u32', 'u64', 'i8', 'i16', 'i32', 'i64', 'tid', 'mutex']);
 const TOP_LEVEL = new Set(['machine', 'global', 'fn', 'thread', 'perf', 'wide']);
 /** Most operators (and parentheses) in one statement or declaration. */
 export const MAX_OPERATORS = 256;
@@ -217,7 +217,7 @@ class Parser {
       this.next();
       base = { k: 'scalar', name: t.text as ScalarName, span: t.span };
     } else {
-      return this.error(`expected a type (u8, u16, u32, u64, i8, i16, i32, i64, or *T), found ${this.describe(t)}`, t.span);
+      return this.error(`expected a type (u8, u16, u32, u64, i8, i16, i32, i64, tid, mutex, or *T), found ${this.describe(t)}`, t.span);
     }
     if (this.is('[') && !this.peek().newlineBefore) {
       this.next();
@@ -233,6 +233,15 @@ class Parser {
   private fnDecl(): FnDecl {
     const start = this.next();
     const name = this.ident('a function name');
+    const params = this.params();
+    let ret: TypeNode | null = null;
+    if (this.accept(':') || this.accept('->')) ret = this.type();
+    const body = this.block();
+    return { name: name.text, nameSpan: name.span, params, ret, body, span: spanFrom(start.span, body.span) };
+  }
+
+  /** `(NAME: T, …)` */
+  private params(): FnDecl['params'] {
     this.expect('(');
     this.nesting++;
     const params: FnDecl['params'] = [];
@@ -246,15 +255,13 @@ class Parser {
     }
     this.expect(')');
     this.nesting--;
-    let ret: TypeNode | null = null;
-    if (this.accept(':') || this.accept('->')) ret = this.type();
-    const body = this.block();
-    return { name: name.text, nameSpan: name.span, params, ret, body, span: spanFrom(start.span, body.span) };
+    return params;
   }
 
   private threadDecl(): ThreadDecl {
     const start = this.next();
     const name = this.ident('a thread name');
+    const params = this.is('(') && !this.peek().newlineBefore ? this.params() : [];
     let cpu: number | null = null;
     let cpuSpan: Span | null = null;
     if (this.accept('on')) {
@@ -263,7 +270,7 @@ class Parser {
       cpuSpan = n.span;
     }
     const body = this.block();
-    return { name: name.text, nameSpan: name.span, cpu, cpuSpan, body, span: spanFrom(start.span, body.span) };
+    return { name: name.text, nameSpan: name.span, params, cpu, cpuSpan, body, span: spanFrom(start.span, body.span) };
   }
 
   private userDecl(): UserDecl {
@@ -398,11 +405,19 @@ class Parser {
           this.next();
           this.endOfStatement();
           return { k: t.text, span: t.span };
-        case 'spawn': case 'join': {
-          this.next();
-          const name = this.ident('a thread name');
+        case 'spawn': {
+          const e = this.spawnExpr();
           this.endOfStatement();
-          return { k: t.text, thread: name.text, threadSpan: name.span, span: spanFrom(t.span, name.span) };
+          return { k: 'spawn', thread: e.thread, threadSpan: e.threadSpan, args: e.parens ? e.args : null, span: e.span };
+        }
+        case 'join': case 'lock': case 'unlock': {
+          this.next();
+          if (this.peek().newlineBefore || this.peek().kind === 'eof' || this.is('}') || this.is(';')) {
+            this.error(t.text === 'join' ? `expected a thread name or a tid after join, found ${this.describe(this.peek())}` : `expected a mutex after ${t.text}, found ${this.describe(this.peek())}`, this.peek().span);
+          }
+          const target = this.expression();
+          this.endOfStatement();
+          return { k: t.text, target, span: spanFrom(t.span, target.span) };
         }
         case 'sleep': {
           this.next();
@@ -554,8 +569,33 @@ class Parser {
     }
   }
 
+  /** `spawn NAME` or `spawn NAME(args)`; `parens` tells the two apart. */
+  private spawnExpr(): { k: 'spawn'; thread: string; threadSpan: Span; args: Expr[]; parens: boolean; span: Span } {
+    const start = this.next();
+    const name = this.ident('a thread name');
+    const args: Expr[] = [];
+    let end = name.span;
+    let parens = false;
+    if (this.is('(') && !this.peek().newlineBefore) {
+      parens = true;
+      this.next();
+      this.nesting++;
+      if (!this.is(')')) {
+        do args.push(this.expression()); while (this.accept(','));
+      }
+      end = this.expect(')').span;
+      this.nesting--;
+    }
+    return { k: 'spawn', thread: name.text, threadSpan: name.span, args, parens, span: spanFrom(start.span, end) };
+  }
+
   private primary(): Expr {
     const t = this.peek();
+    if (t.kind === 'ident' && t.text === 'spawn') {
+      const e = this.spawnExpr();
+      if (!e.parens) this.error(`spawn ${e.thread} has no value: spawn ${e.thread}(…) starts a new instance and gives its tid`, e.span);
+      return { k: 'spawn', thread: e.thread, threadSpan: e.threadSpan, args: e.args, span: e.span };
+    }
     if (t.kind === 'number') {
       this.checked(this.next());
       return { k: 'num', value: t.value as bigint, span: t.span };

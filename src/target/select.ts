@@ -92,17 +92,9 @@ class Selector {
       case 'settemp':
         this.into(op.value, this.use(op.temp), s);
         return;
-      case 'call': {
-        const args: Reg[] = [];
-        let next = s;
-        for (const a of op.args) {
-          const r = this.operand(a, next);
-          args.push(r);
-          if (r === next) next++;
-        }
-        this.emit({ op: 'call', fn: op.fn, args, d: op.dest === null ? -1 : this.use(op.dest) });
+      case 'call':
+        this.emit({ op: 'call', fn: op.fn, args: this.operands(op.args, s), d: op.dest === null ? -1 : this.use(op.dest) });
         return;
-      }
       case 'return': {
         if (op.value === null) {
           this.emit({ op: 'ret', a: -1, type: null });
@@ -118,9 +110,29 @@ class Selector {
       case 'branch':
         this.branchUnless(op.cond, { ir: op.ifFalse }, s);
         return;
-      case 'spawn':
+      case 'spawn': {
+        if (!op.instance) {
+          this.emit({ op: 'spawn', thread: op.thread });
+          return;
+        }
+        const args = this.operands(op.args, s);
+        this.emit({ op: 'spawni', thread: op.thread, args, d: op.dest === null ? -1 : this.use(op.dest) });
+        return;
+      }
       case 'join':
-        this.emit({ op: op.op, thread: op.thread });
+        this.emit({ op: 'join', thread: op.thread });
+        return;
+      case 'jointid':
+        this.emit({ op: 'jointid', a: this.operand(op.tid, s) });
+        return;
+      case 'atomic': {
+        const [a, b, c] = this.operands([op.ptr, ...op.operands], s);
+        this.emit({ op: 'atomic', kind: op.kind, d: op.dest === null ? -1 : this.use(op.dest), a, b, c: c ?? -1, type: op.type });
+        return;
+      }
+      case 'lock':
+      case 'unlock':
+        this.emit({ op: op.op, a: this.operand(op.ptr, s) });
         return;
       case 'yield':
         this.emit({ op: 'yield' });
@@ -147,6 +159,18 @@ class Selector {
         this.emit({ op: 'nop' });
         return;
     }
+  }
+
+  /** Several values in registers, in order (each in its own, from s on, unless it is a temp already). */
+  private operands(es: TExpr[], s: Reg): Reg[] {
+    const regs: Reg[] = [];
+    let next = s;
+    for (const e of es) {
+      const r = this.operand(e, next);
+      regs.push(r);
+      if (r === next) next++;
+    }
+    return regs;
   }
 
   /** Branch to `target` when `cond` is false. A comparison becomes one compare-and-branch. */

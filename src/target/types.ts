@@ -31,7 +31,22 @@ const INTS: Record<ScalarName, IntType> = {
   i16: { k: 'int', name: 'i16', size: 2, signed: true },
   i32: { k: 'int', name: 'i32', size: 4, signed: true },
   i64: { k: 'int', name: 'i64', size: 8, signed: true },
+  tid: { k: 'int', name: 'tid', size: 4, signed: false },
+  mutex: { k: 'int', name: 'mutex', size: 4, signed: false },
 };
+
+/**
+ * `tid` and `mutex` are 4-byte unsigned words at run time (a mutex holds its owner's tid, 0 when
+ * free), but not numbers: the checker refuses arithmetic on them and implicit conversions.
+ */
+export function isHandle(t: Type): t is IntType & { name: 'tid' | 'mutex' } {
+  return t.k === 'int' && (t.name === 'tid' || t.name === 'mutex');
+}
+
+/** An integer that arithmetic accepts (not a tid or mutex). */
+export function isNumber(t: Type): t is IntType {
+  return t.k === 'int' && t.name !== 'tid' && t.name !== 'mutex';
+}
 
 export function intType(name: ScalarName): IntType {
   return INTS[name];
@@ -40,6 +55,8 @@ export function intType(name: ScalarName): IntType {
 export const I32 = INTS.i32;
 export const I64 = INTS.i64;
 export const U64 = INTS.u64;
+export const TID = INTS.tid;
+export const MUTEX = INTS.mutex;
 
 export function sizeOf(t: Type): number {
   if (t.k === 'int') return t.size;
@@ -114,6 +131,8 @@ export interface StatementInfo {
   fn: string;
 }
 
+export type AtomicKind = 'add' | 'cas' | 'xchg';
+
 /** Micro-operations: a statement lowers to one or more; the first one is the statement boundary. */
 export type IrOpBody =
   | { op: 'assign'; place: Place; value: TExpr }
@@ -122,7 +141,23 @@ export type IrOpBody =
   | { op: 'jump'; target: number }
   | { op: 'branch'; cond: TExpr; ifFalse: number }
   | { op: 'settemp'; temp: number; value: TExpr }
-  | { op: 'spawn' | 'join'; thread: string }
+  /**
+   * Start a thread: `instance` false is `spawn NAME` (the declared thread, once; no args, no dest);
+   * true is `spawn NAME(args)`, a new instance whose tid goes to temp `dest` (null: dropped).
+   */
+  | { op: 'spawn'; thread: string; instance: boolean; args: TExpr[]; dest: number | null }
+  /** Wait for the declared thread NAME to end. */
+  | { op: 'join'; thread: string }
+  /** Wait for the thread whose id `tid` evaluates to (a tid value) to end. */
+  | { op: 'jointid'; tid: TExpr }
+  /**
+   * One indivisible read-modify-write of the `type`-sized word at `ptr`, through the debug
+   * registers: add (operands [n]), cas (operands [expected, desired]: writes only when equal),
+   * xchg (operands [value]). The old value goes to temp `dest` (null: dropped).
+   */
+  | { op: 'atomic'; kind: AtomicKind; ptr: TExpr; operands: TExpr[]; type: IntType; dest: number | null }
+  /** Take / release the mutex at address `ptr` (a *mutex). */
+  | { op: 'lock' | 'unlock'; ptr: TExpr }
   | { op: 'yield' }
   | { op: 'sleep'; value: TExpr }
   | { op: 'print'; parts: (string | TExpr)[] }

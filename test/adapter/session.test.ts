@@ -92,6 +92,22 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.equal((await top(dc, 1)).line, 22, 'the editor shows the writing line');
   });
 
+  it('thread instances are named NAME#tid in the Threads view and in their stack traces', async () => {
+    const INSTANCES = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'instances.hwsim');
+    dc = await session({ program: INSTANCES });
+    await dc.setBreakpointsRequest({ source: { path: INSTANCES }, breakpoints: [{ line: 7 }] });
+    const ev = await resume(dc, 2);
+    const tid = ev.body.threadId!;
+    assert.ok(tid >= 3, `stopped in thread ${tid}`);
+    const threads = (await dc.threadsRequest()).body.threads;
+    assert.ok(threads.some((t) => t.id === tid && new RegExp(`^worker#${tid} \\(cpu\\d\\)$`).test(t.name)), JSON.stringify(threads));
+    const frames = (await dc.stackTraceRequest({ threadId: tid })).body.stackFrames;
+    assert.deepEqual(frames.map((f) => [f.name, f.line]), [[`worker#${tid}`, 7]]);
+    const locals = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes[0].variablesReference;
+    const vars = (await dc.variablesRequest({ variablesReference: locals })).body.variables;
+    assert.deepEqual(vars.map((v) => [v.name, v.value]), [['n', String(tid - 2)]]);
+  });
+
   it('data breakpoint on a local, from the Variables view, readWrite', async () => {
     dc = await session();
     await dc.setBreakpointsRequest({ source: { path: PROGRAM }, breakpoints: [{ line: 14 }] });

@@ -201,6 +201,37 @@ thread main { big[0] = 1 }`);
     assert.ok(flex.timeRunning <= flex.timeEnabled);
   });
 
+  it('a watchpoint set before 300 thread instances start catches the writes of every one, the last too', () => {
+    const m = load(`
+machine x86_64 cpus=8 timeslice=5
+global hits: u32
+global ids: tid[300]
+thread worker(n: u32) {
+  sleep n
+  hits = hits + 1
+}
+thread main {
+  for i in 0..300 {
+    ids[i] = spawn worker(i % 7)
+  }
+  for i in 0..300 {
+    join ids[i]
+  }
+}`);
+    const { wm, add } = manager(m);
+    const w = add('hits', 'pinned');
+    const writers = new Set<string>();
+    for (;;) {
+      const { stop } = runToStop(m);
+      if (stop.reason !== 'data') break;
+      assert.deepEqual([stop.eventIds.length, stop.location?.line], [1, 7]);
+      writers.add(m.thread(stop.threadId!).name);
+    }
+    assert.equal(writers.size, 300);
+    assert.ok(writers.has('worker#3') && writers.has('worker#302'), [...writers].slice(-3).join());
+    assert.equal(wm.find(w.id)!.hits, 300);
+  });
+
   it('refuses what the hardware cannot do, before touching anything', () => {
     const m = load(SRC);
     const { wm } = manager(m);

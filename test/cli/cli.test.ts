@@ -121,6 +121,18 @@ thread helper { repeat 300 { v7 = v7 + 0 } }
     }
   });
 
+  it('names thread instances (worker#N) in hits and in a thread-scoped watchpoint\'s end; race-fixed prints 2000', () => {
+    const r = hwbp('run', 'test/fixtures/instances.hwsim', '--watch', 'worker::n:rw');
+    assert.equal(r.code, 0, r.err);
+    for (const id of [3, 4, 5]) {
+      assert.match(r.out, new RegExp(`watch #\\d worker::n: thread worker#${id} cpu\\d DR0 line 7 \`atomic_add\\(&total, n\\)\`: read ${id - 2}`));
+      assert.match(r.out, new RegExp(`Watchpoint on worker::n deleted: thread worker#${id} ended \\(line 8\\) after 1 hit`));
+    }
+    assert.match(r.out, /^main: total = 6$/m);
+    const fixed = hwbp('run', 'examples/race-fixed.hwsim');
+    assert.match(fixed.out, /^main: counter = 2000$/m);
+  });
+
   it('--watch FN::EXPR watches a local in every call of FN and deletes each watchpoint when its call returns', () => {
     const r = hwbp('run', 'test/fixtures/frames.hwsim', '--watch', 'first::x');
     assert.equal(r.code, 0, r.err);

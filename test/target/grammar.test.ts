@@ -66,6 +66,24 @@ describe('TextMate grammar (vscode-textmate)', () => {
     assert.equal(tokens('  bump(1000)').find(([t]) => t === 'bump')?.[1], 'entity.name.function.call.hwsim');
   });
 
+  it('scopes the concurrency forms: lock, unlock, spawn NAME(args), join EXPR, tid, mutex and the atomics', () => {
+    const src = [
+      'global m: mutex', 'global ids: tid[1000]', 'thread worker(n: u32) {', '  atomic_add(&safe, 1)', '  var old: u32 = cas(&safe, 5, 6)',
+      '  var prev: u32 = xchg(&safe, 0)', '  lock m', '  unlock m', '  ids[i] = spawn worker(10)', '  join ids[i]', '}',
+    ].join('\n');
+    assert.equal(scopeOf(src, 'mutex'), 'storage.type.hwsim');
+    assert.equal(scopeOf(src, 'tid'), 'storage.type.hwsim');
+    assert.equal(scopeOf(src, 'lock'), 'keyword.control.thread.hwsim');
+    assert.equal(scopeOf(src, 'unlock'), 'keyword.control.thread.hwsim');
+    assert.equal(scopeOf(src, 'join'), 'keyword.control.thread.hwsim');
+    for (const f of ['atomic_add', 'cas', 'xchg']) assert.equal(scopeOf(src, f), 'support.function.builtin.atomic.hwsim', f);
+    const spawn = tokens('  ids[i] = spawn worker(10)');
+    assert.deepEqual(spawn.filter(([t]) => t === 'spawn' || t === 'worker').map(([, s]) => s), ['keyword.control.thread.hwsim', 'entity.name.function.thread.hwsim']);
+    // Only the atomics are built-ins: a name that merely contains one is an ordinary call or name.
+    assert.equal(tokens('  cascade(1)').find(([t]) => t === 'cascade')?.[1], 'entity.name.function.call.hwsim');
+    assert.notEqual(tokens('  locked = 1').find(([t]) => t.trim() === 'locked')?.[1], 'keyword.control.thread.hwsim');
+  });
+
   it('scopes numbers, strings and comments', () => {
     assert.equal(scopeOf(race, '0x601100'), 'constant.numeric.hex.hwsim');
     assert.equal(scopeOf(race, '1000'), 'constant.numeric.decimal.hwsim');

@@ -14,7 +14,7 @@ describe('the .hwsim language', () => {
   });
 
   it('every example checks clean', () => {
-    for (const f of ['race', 'overrun', 'multiplex', 'contention', 'arm64-read']) {
+    for (const f of ['race', 'race-fixed', 'overrun', 'multiplex', 'contention', 'arm64-read']) {
       assert.deepEqual(checkProgram(readFileSync(`examples/${f}.hwsim`, 'utf8'), f), [], f);
     }
   });

@@ -95,6 +95,34 @@ thread main {
     }
   });
 
+  it('atomics, mutexes and thread instances are single instructions', () => {
+    const m = load(`
+machine x86_64 cpus=2
+global safe: u32 = 0
+global m: mutex
+global ids: tid[4]
+thread worker(n: u32) {
+  var old: u32 = atomic_add(&safe, n)
+  lock m
+  safe = safe + 1
+  unlock m
+}
+thread main {
+  ids[1] = spawn worker(5)
+  join ids[1]
+  print safe
+}`);
+    const worker = disassembly(m, 'worker').map((i) => ({ ...i, text: i.text.replace(/r\d+/g, 'r') }));
+    const at = (line: number) => worker.filter((i) => i.line === line).map((i) => i.text);
+    assert.equal(at(7).filter((t) => /^xadd\.u32 r, \[r\], r$/.test(t)).length, 1, at(7).join('; '));
+    assert.deepEqual(at(8), ['lea r, [0x601004]', 'lock [r]']);
+    assert.deepEqual(at(10), ['lea r, [0x601004]', 'unlock [r]']);
+    const main = disassembly(m, 'main').map((i) => i.text.replace(/r\d+/g, 'r'));
+    assert.ok(main.includes('spawn worker(r) → r'), main.join('\n'));
+    assert.ok(main.includes('join r'), main.join('\n'));
+    assert.deepEqual(runToStop(m).output, ['6']);
+  });
+
   it('`counter = counter + 1` loses updates when threads interleave inside it, on two CPUs or by preemption on one', () => {
     const two = Number(outputOf(RACE)[0]);
     assert.ok(two < 2000 && two >= 1000, `two CPUs: counter = ${two}`);

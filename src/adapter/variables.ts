@@ -25,7 +25,7 @@ export type VarRef =
   | { kind: 'locals'; threadId: number; frame: number }
   | { kind: 'globals'; threadId: number | null; frame: number }
   | { kind: 'array'; threadId: number | null; frame: number; expr: string; info: VariableInfo }
-  | { kind: 'registers'; cpu: number }
+  | { kind: 'registers'; cpu: number; threadId: number; frame: number }
   | { kind: 'dr7'; cpu: number };
 
 export interface FrameRef {
@@ -104,7 +104,7 @@ export class Variables {
     return [
       { name: 'Locals', variablesReference: this.refs.create({ kind: 'locals', threadId, frame }), expensive: false, presentationHint: 'locals' },
       { name: 'Globals', variablesReference: this.refs.create({ kind: 'globals', threadId, frame }), expensive: false },
-      { name: `Registers (cpu${cpu})`, variablesReference: this.refs.create({ kind: 'registers', cpu }), expensive: false, presentationHint: 'registers' },
+      { name: `Registers (cpu${cpu})`, variablesReference: this.refs.create({ kind: 'registers', cpu, threadId, frame }), expensive: false, presentationHint: 'registers' },
     ];
   }
 
@@ -131,7 +131,11 @@ export class Variables {
         }));
       }
       case 'registers':
-        return this.registerVariables(m, ref.cpu);
+        // The frame's own registers (pc, fp, sp, r0…), then the CPU's debug registers.
+        return [
+          ...m.registers(ref.threadId, ref.frame).map((r) => ({ name: r.name, value: r.value, variablesReference: 0 })),
+          ...this.registerVariables(m, ref.cpu),
+        ];
       case 'dr7':
         return (m.kernel.snapshot().cpus[ref.cpu].control.dr7Decoded ?? []).map((d) => ({
           name: `slot ${d.slot}`, value: `${d.global ? 'G' : '-'}${d.local ? 'L' : '-'} ${d.rw} len ${d.len}`, variablesReference: 0,
@@ -246,8 +250,6 @@ export class Variables {
       out.push({ name: 'DR6', value: hex(snap.control.dr6 ?? 0) + (snap.control.statusHits.length > 0 ? `  (${snap.control.statusHits.join(', ')})` : ''), variablesReference: 0 });
       out.push({ name: 'DR7', value: hex(snap.control.dr7), variablesReference: this.refs.create({ kind: 'dr7', cpu }) });
     }
-    const running = snap.runningPid === null ? null : m.threads.find((t) => t.task?.pid === snap.runningPid);
-    if (running && running.frames.length > 0) out.push({ name: 'pc', value: hex(m.frames(running.id)[0].location.pc), variablesReference: 0 });
     return out;
   }
 

@@ -1200,6 +1200,24 @@ export class Machine implements Port {
     return code[Math.min(top ? f.pc : Math.max(0, f.pc - 1), code.length - 1)].stmt;
   }
 
+  /**
+   * The machine registers of a thread's frame (`frameIndex` 0 = innermost, as frames() numbers
+   * them): pc (where the frame stands), fp, sp, then r0… of that frame's register window, each as
+   * the Disassembly view names them.
+   */
+  registers(threadId: number, frameIndex = 0): { name: string; value: string }[] {
+    const th = this.thread(threadId);
+    const i = th.frames.length - 1 - frameIndex;
+    const f = th.frames[i];
+    if (f === undefined) throw new RuntimeFault(`thread ${th.name} has no frame ${frameIndex}`);
+    const hex = (n: number) => '0x' + n.toString(16);
+    // A frame's stack pointer is its base; the innermost one's is the thread's.
+    const sp = i === th.frames.length - 1 ? th.sp : f.base;
+    const out = [{ name: 'pc', value: hex(this.location(th, i).pc) }, { name: 'fp', value: hex(f.base) }, { name: 'sp', value: hex(sp) }];
+    f.regs.forEach((v, r) => out.push({ name: `r${r}`, value: typeof v === 'bigint' ? v.toString() : String(v) }));
+    return out;
+  }
+
   /** Frames of a thread, innermost first. */
   frames(threadId: number): FrameInfo[] {
     const th = this.thread(threadId);

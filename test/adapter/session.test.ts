@@ -60,6 +60,13 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.deepEqual([dis.address, dis.line], [f.instructionPointerReference, 19]);
     const scopes = (await dc.scopesRequest({ frameId: f.id })).body.scopes.map((s) => s.name);
     assert.deepEqual(scopes, ['Locals', 'Globals', 'Registers (cpu0)']);
+    // The Registers scope: the frame's machine registers (pc where it stands, fp, sp, r0…), then the debug registers.
+    const regsRef = (await dc.scopesRequest({ frameId: f.id })).body.scopes[2].variablesReference;
+    const regs = (await dc.variablesRequest({ variablesReference: regsRef })).body.variables;
+    const names = regs.map((v) => v.name);
+    assert.deepEqual(names.slice(0, 4), ['pc', 'fp', 'sp', 'r0']);
+    assert.equal(regs[0].value, f.instructionPointerReference);
+    assert.ok(names.indexOf('DR0') > names.indexOf('r0') && names.includes('DR7'), names.join(' '));
   });
 
   it('stops at a source breakpoint and steps over, into and out', async () => {

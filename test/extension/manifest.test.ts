@@ -7,7 +7,7 @@ import { LAUNCH_ATTRIBUTES } from '../../src/adapter/session';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const extensionSource = readFileSync(join(ROOT, 'src', 'extension.ts'), 'utf8') + readFileSync(join(ROOT, 'src', 'views', 'registersView.ts'), 'utf8');
+const extensionSource = readFileSync(join(ROOT, 'src', 'extensionCore.ts'), 'utf8') + readFileSync(join(ROOT, 'src', 'views', 'registersView.ts'), 'utf8');
 
 describe('extension manifest', () => {
   const debuggerContribution = pkg.contributes.debuggers[0];

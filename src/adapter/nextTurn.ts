@@ -9,12 +9,16 @@ type Schedule = (run: () => void) => void;
 interface Port {
   onmessage: ((event: unknown) => void) | null;
   postMessage(message: unknown): void;
+  /** Node's ports have it: a port that waits must not keep the process alive. */
+  unref?(): void;
 }
 
-function channelSchedule(): Schedule {
+/** Runs each callback in a later task, in order, through a channel that posts to itself. */
+export function channelSchedule(): Schedule {
   const channel = new MessageChannel() as unknown as { port1: Port; port2: Port };
   const waiting: (() => void)[] = [];
   channel.port1.onmessage = () => waiting.shift()?.();
+  channel.port1.unref?.();
   return (run) => {
     waiting.push(run);
     channel.port2.postMessage(null);

@@ -1,7 +1,7 @@
 /**
  * The session reads the program only through the file access it is given (as the web entry gives
  * it vscode.workspace.fs): here an in-memory one whose paths are URIs, which no Node file system
- * could read. Also the Node one's error words, and base64 without Buffer.
+ * could read. Also the Node one's error words, and base64 and the run loop's yield without Node.
  */
 import * as assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { fromBase64, toBase64 } from '../../src/adapter/base64';
 import { baseName, FileReadError, type ProgramFiles } from '../../src/adapter/files';
+import { channelSchedule, nextTurn } from '../../src/adapter/nextTurn';
 import { nodeFiles } from '../../src/adapter/nodeFiles';
 import { HwbpDebugSession } from '../../src/adapter/session';
 
@@ -137,5 +138,24 @@ describe('the session reads the program through the file access it is given', ()
     assert.deepEqual(fromBase64(text), bytes);
     assert.deepEqual(fromBase64(''), new Uint8Array(0));
     assert.throws(() => fromBase64('a'), /'a' is not base64 text/);
+  });
+});
+
+describe('nextTurn without setImmediate (the browser)', () => {
+  it('a MessageChannel runs the waiting callbacks later, in order, and keeps no process alive', async () => {
+    const schedule = channelSchedule();
+    const order: number[] = [];
+    const last = new Promise<void>((done) => {
+      schedule(() => order.push(1));
+      schedule(() => order.push(2));
+      schedule(() => {
+        order.push(3);
+        done();
+      });
+    });
+    assert.deepEqual(order, [], 'nothing runs in the same task');
+    await last;
+    assert.deepEqual(order, [1, 2, 3]);
+    await nextTurn();
   });
 });

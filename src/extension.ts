@@ -1,153 +1,26 @@
 /**
- * The VS Code extension: it only registers things. The debugger type `hwbp` and its configuration
- * provider, the adapter factory (inline by default; an external process or a debug server by
- * setting), diagnostics for .hwsim files, the Debug Registers view with its commands, and the
- * register timeline panel with Export Trace.
+ * The extension's desktop entry (package.json `main`), in the Node extension host: the adapter reads
+ * programs with Node's file system, and besides inline it can run as a separate process
+ * (dist/debugAdapter.js) or connect to a debug adapter server. Everything else is in extensionCore.ts.
  */
 import * as vscode from 'vscode';
-import { HwbpDebugSession } from './adapter/session';
-import { checkProgram } from './target';
-import { RegistersView, VIEW_ID } from './views/registersView';
-import type { ViewNode } from './views/registersModel';
-import { exportTrace, TimelineView } from './views/timelineView';
+import { nodeFiles } from './adapter/nodeFiles';
+import { activateWith, type HwbpExtensionApi } from './extensionCore';
 
-/** What activate() returns: enough for integration tests to look at the view's tree. */
-export interface HwbpExtensionApi {
-  registersView: RegistersView;
-  timelineView: TimelineView;
-}
+export type { HwbpExtensionApi } from './extensionCore';
 
 export function activate(context: vscode.ExtensionContext): HwbpExtensionApi {
-  const view = new RegistersView();
-  const timeline = new TimelineView(context.extensionUri);
-  context.subscriptions.push(
-    view,
-    timeline,
-    vscode.debug.registerDebugConfigurationProvider('hwbp', new ConfigurationProvider()),
-    vscode.debug.registerDebugAdapterDescriptorFactory('hwbp', new AdapterFactory(context)),
-    ...diagnostics(),
-    vscode.commands.registerCommand(`${VIEW_ID}.refresh`, () => view.fetch()),
-    vscode.commands.registerCommand('hwbp.timeline.show', () => timeline.show()),
-    vscode.commands.registerCommand('hwbp.exportTrace', () => exportTrace()),
-    vscode.commands.registerCommand('hwbp.watchpoint.makePinned', (node?: ViewNode) => setMode(view, node, 'pinned')),
-    vscode.commands.registerCommand('hwbp.watchpoint.makeFlexible', (node?: ViewNode) => setMode(view, node, 'flexible')),
-    vscode.commands.registerCommand('hwbp.watchpoint.remove', (node?: ViewNode) => removeWatchpoint(view, node)),
-  );
-  return { registersView: view, timelineView: timeline };
+  return activateWith(context, {
+    files: nodeFiles,
+    adapterFor(mode, ctx) {
+      const settings = vscode.workspace.getConfiguration('hwbp');
+      if (mode === 'external') return new vscode.DebugAdapterExecutable(process.execPath, [ctx.asAbsolutePath('dist/debugAdapter.js')]);
+      if (mode === 'server') return new vscode.DebugAdapterServer(settings.get<number>('serverPort', 4711), '127.0.0.1');
+      return undefined;
+    },
+  });
 }
 
 export function deactivate(): void {
   // Everything is disposed through the context's subscriptions.
-}
-
-/** F5 on a .hwsim file works without a launch.json. */
-class ConfigurationProvider implements vscode.DebugConfigurationProvider {
-  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.DebugConfiguration | undefined {
-    if (!config.type && !config.request && !config.name) {
-      const editor = vscode.window.activeTextEditor;
-      if (editor?.document.languageId === 'hwsim') {
-        config.type = 'hwbp';
-        config.name = `Debug ${editor.document.fileName.split(/[\\/]/).pop()}`;
-        config.request = 'launch';
-        config.program = '${file}';
-        config.stopOnEntry = true;
-      }
-    }
-    if (!config.program) {
-      void vscode.window.showErrorMessage("hwbp: no program to debug: open a .hwsim file, or set 'program' in launch.json.");
-      return undefined;
-    }
-    return config;
-  }
-}
-
-class AdapterFactory implements vscode.DebugAdapterDescriptorFactory {
-  constructor(private readonly context: vscode.ExtensionContext) {}
-
-  createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
-    const settings = vscode.workspace.getConfiguration('hwbp');
-    switch (settings.get<string>('adapter', 'inline')) {
-      case 'external':
-        return new vscode.DebugAdapterExecutable(process.execPath, [this.context.asAbsolutePath('dist/debugAdapter.js')]);
-      case 'server':
-        return new vscode.DebugAdapterServer(settings.get<number>('serverPort', 4711), '127.0.0.1');
-      default:
-        return new vscode.DebugAdapterInlineImplementation(new HwbpDebugSession());
-    }
-  }
-}
-
-/** The target's diagnostics in the Problems panel, updated as the user types. */
-function diagnostics(): vscode.Disposable[] {
-  const collection = vscode.languages.createDiagnosticCollection('hwsim');
-  const timers = new Map<string, NodeJS.Timeout>();
-  const check = (doc: vscode.TextDocument) => {
-    if (doc.languageId !== 'hwsim') return;
-    collection.set(doc.uri, checkProgram(doc.getText(), doc.fileName).map((d) => {
-      const range = new vscode.Range(d.span.line - 1, d.span.col - 1, d.span.endLine - 1, Math.max(d.span.endCol - 1, d.span.col));
-      const diag = new vscode.Diagnostic(range, d.message, d.severity === 'error' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
-      diag.source = 'hwsim';
-      return diag;
-    }));
-  };
-  const later = (doc: vscode.TextDocument) => {
-    const key = doc.uri.toString();
-    clearTimeout(timers.get(key));
-    timers.set(key, setTimeout(() => check(doc), 200));
-  };
-  vscode.workspace.textDocuments.forEach(check);
-  return [
-    collection,
-    vscode.workspace.onDidOpenTextDocument(check),
-    vscode.workspace.onDidChangeTextDocument((e) => later(e.document)),
-    vscode.workspace.onDidCloseTextDocument((doc) => collection.delete(doc.uri)),
-  ];
-}
-
-/**
- * Switch a watchpoint's mode from the view. The adapter either makes the switch or changes nothing;
- * either way the user hears what happened, and the view shows the new state at once.
- */
-async function setMode(view: RegistersView, node: ViewNode | undefined, mode: 'pinned' | 'flexible'): Promise<void> {
-  const session = vscode.debug.activeDebugSession;
-  if (session?.type !== 'hwbp') {
-    void vscode.window.showWarningMessage('hwbp: no hwbp debug session is active.');
-    return;
-  }
-  if (node?.breakpointId === undefined) {
-    void vscode.window.showWarningMessage(`hwbp: make ${mode} works on a watchpoint in the Debug Registers view.`);
-    return;
-  }
-  try {
-    const body = (await session.customRequest('hwbp.setWatchpointMode', { id: node.breakpointId, mode })) as SetModeBody;
-    const others = body.changed.filter((c) => c.label !== body.watchpoint.label).map((c) => `${c.label} ${c.why}`);
-    vscode.window.setStatusBarMessage(`$(check) ${body.watchpoint.label} is now ${body.watchpoint.mode}${others.length > 0 ? ` (${others.join(', ')})` : ''}`, 5000);
-  } catch (e) {
-    void vscode.window.showWarningMessage((e as Error).message);
-  }
-  await view.fetch();
-}
-
-interface SetModeBody {
-  watchpoint: { label: string; mode: string | null };
-  changed: { label: string; why: string }[];
-}
-
-/** Remove the editor's breakpoint behind a watchpoint node. */
-async function removeWatchpoint(view: RegistersView, node: ViewNode | undefined): Promise<void> {
-  const session = vscode.debug.activeDebugSession;
-  if (session?.type !== 'hwbp' || node?.breakpointId === undefined) {
-    void vscode.window.showWarningMessage('hwbp: remove works on a watchpoint of the active hwbp session.');
-    return;
-  }
-  for (const bp of vscode.debug.breakpoints) {
-    const dap = await session.getDebugProtocolBreakpoint(bp);
-    if (dap !== undefined && (dap as { id?: number }).id === node.breakpointId) {
-      vscode.debug.removeBreakpoints([bp]);
-      await view.fetch();
-      return;
-    }
-  }
-  void vscode.window.showWarningMessage(`hwbp: ${node.label} has no breakpoint in the editor to remove (it may be gone already).`);
-  await view.fetch();
 }

@@ -3,10 +3,10 @@
  * nothing (the machine stops at the address); a hardware one takes an execute debug register on
  * every thread, through the watchpoint manager, and may be refused.
  */
-import { basename, resolve as resolvePath } from 'node:path';
 import { BreakpointEvent, Source } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { checkConditions } from './conditions';
+import { baseName } from './files';
 import { hex, needMachine, orNull, parseAddress, type SessionContext } from './common';
 import type { Args } from './validation';
 import type { WatchpointInfo } from './watchpoints';
@@ -54,7 +54,7 @@ export class CodeBreakpoints {
   setSource(args: Args<'setBreakpoints'>): DebugProtocol.Breakpoint[] {
     const statements = needMachine(this.ctx).allStatements();
     if (!this.isProgram(args.source)) {
-      const message = `not part of the launched program ${basename(this.ctx.programPath)}`;
+      const message = `not part of the launched program ${baseName(this.ctx.programPath)}`;
       return (args.breakpoints ?? []).map((sb) => ({ id: this.ctx.nextBreakpointId(), verified: false, message, reason: 'failed', line: sb.line }));
     }
     return this.replace('source', (args.breakpoints ?? []).map((sb) => {
@@ -95,12 +95,12 @@ export class CodeBreakpoints {
   }
 
   /**
-   * Whether a source is the launched program: its path, resolved against the adapter's working
-   * directory and normalized, is the program's; a source without a path is matched by its name.
+   * Whether a source is the launched program: its path, resolved as the session's file access
+   * resolves paths, is the program's; a source without a path is matched by its name.
    */
   private isProgram(source: { path?: string; name?: string }): boolean {
-    if (source.path !== undefined && source.path !== '') return resolvePath(source.path) === this.ctx.programPath;
-    return source.name !== undefined && source.name === basename(this.ctx.programPath);
+    if (source.path !== undefined && source.path !== '') return this.ctx.resolvePath(source.path) === this.ctx.programPath;
+    return source.name !== undefined && source.name === baseName(this.ctx.programPath);
   }
 
   /** The machine is gone (end, restart): no breakpoint holds a register any more. */
@@ -219,7 +219,7 @@ export class CodeBreakpoints {
   }
 
   private source(): Source {
-    return new Source(basename(this.ctx.programPath), this.ctx.programPath);
+    return new Source(baseName(this.ctx.programPath), this.ctx.programPath);
   }
 }
 

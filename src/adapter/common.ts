@@ -20,6 +20,8 @@ export interface SessionContext {
   readonly watches: WatchpointManager | null;
   /** The launched program's file, resolved; '' before launch. */
   readonly programPath: string;
+  /** A path the client sent, in the form programPath has (resolved the way the session's file access does). */
+  resolvePath(path: string): string;
   /** The launch's watchpointMode (auto unless said). */
   readonly watchpointMode: WatchMode;
   /** True while the program runs. */

@@ -1,15 +1,17 @@
 /**
  * The debug adapter as a program: DAP over stdio (what VS Code starts), or with --server=PORT a TCP
- * server on 127.0.0.1 (one session per connection), for debugging the adapter itself.
+ * server on 127.0.0.1 (one session per connection), for debugging the adapter itself. Node-only,
+ * like wire.ts and nodeFiles.ts: the browser bundle never imports it.
  */
 import { createServer, type Server } from 'node:net';
+import { nodeFiles } from './nodeFiles';
 import { HwbpDebugSession } from './session';
 import { connectWire } from './wire';
 
 export function serve(port: number, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Server {
   const server = createServer((socket) => {
     // One session per connection, sharing nothing with the others; it ends with its connection.
-    const session = new HwbpDebugSession();
+    const session = new HwbpDebugSession(nodeFiles);
     session.setRunAsServer(true);
     connectWire(session, socket, socket, {
       onDisconnected: () => socket.end(),
@@ -31,7 +33,7 @@ export function runAdapter(argv: string[]): void {
     serve(port);
     return;
   }
-  const session = new HwbpDebugSession();
+  const session = new HwbpDebugSession(nodeFiles);
   // The adapter process belongs to its one client: it ends after disconnect, or when stdin closes.
   const exit = () => setTimeout(() => process.exit(0), 100);
   connectWire(session, process.stdin, process.stdout, { onDisconnected: exit, onClosed: exit });

@@ -10,6 +10,7 @@ import type { CodeBp } from './codeBreakpoints';
 import { needMachine, needStopped, type SessionContext } from './common';
 import { hitConditionHolds } from './conditions';
 import type { DataBp } from './dataBreakpoints';
+import { nextTurn } from './nextTurn';
 
 /** CPU slots per run slice: small enough that requests (pause) are answered promptly. */
 const SLICE = 20_000;
@@ -114,7 +115,7 @@ export class RunLoop {
       // Between slices, and while skipping stops whose conditions fail, let requests (pause) in.
       if (stop === null || Date.now() - sliceStart > 10) {
         if (Date.now() - this.lastStateSent > STATE_INTERVAL_MS) this.sendState();
-        await new Promise<void>((r) => setImmediate(r));
+        await nextTurn();
         if (token !== this.runToken || this.ctx.machine !== m) return;
         sliceStart = Date.now();
       }

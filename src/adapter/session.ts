@@ -10,8 +10,6 @@
  *
  * What a watchpoint is lives in watchpoints.ts; how a program runs lives in the target.
  */
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath, basename } from 'node:path';
 import {
   DebugSession, Event as DapEvent, InitializedEvent, OutputEvent, Response, TerminatedEvent, ThreadEvent,
 } from '@vscode/debugadapter';
@@ -20,6 +18,7 @@ import { formatDiagnostic, loadProgram, type Machine, type StepKind } from '../t
 import { CodeBreakpoints } from './codeBreakpoints';
 import { needStopped, UserError, type SessionContext } from './common';
 import { DataBreakpoints } from './dataBreakpoints';
+import { baseName, FileReadError, type ProgramFiles } from './files';
 import { EXPORT_TRACE_REQUEST, SET_MODE_REQUEST, STATE_EVENT, STATE_REQUEST, TIMELINE_REQUEST, type LaunchArguments } from './protocol';
 import { RunLoop } from './runLoop';
 import { buildState, type HwbpState } from './state';
@@ -66,7 +65,8 @@ export class HwbpDebugSession extends DebugSession {
   private readonly data: DataBreakpoints;
   private readonly runner: RunLoop;
 
-  constructor() {
+  /** `files` is how this session reads the program: Node's file system, or the editor's (web). */
+  constructor(private readonly files: ProgramFiles) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
@@ -76,6 +76,7 @@ export class HwbpDebugSession extends DebugSession {
       get machine() { return self.machine; },
       get watches() { return self.watches; },
       get programPath() { return self.programPath; },
+      resolvePath: (path) => this.files.resolve(path),
       get watchpointMode() { return self.launchArgs?.watchpointMode ?? 'auto'; },
       get running() { return self.runner.running; },
       nextBreakpointId: () => this.nextBpId++,
@@ -200,37 +201,45 @@ export class HwbpDebugSession extends DebugSession {
   }
 
   protected override launchRequest(response: DebugProtocol.LaunchResponse, args: LaunchArguments & Args<'launch'>): void {
-    this.handle(response, () => {
-      // The arguments passed the door (program, numbers in the target's ranges, known modes).
-      this.tracing = args.trace === true;
-      this.trace('From client', { seq: 0, type: 'request', command: 'launch', arguments: args } as DebugProtocol.Request);
-      this.launchArgs = args;
-      this.programPath = resolvePath(args.program);
-      this.load();
+    // The arguments passed the door (program, numbers in the target's ranges, known modes).
+    this.tracing = args.trace === true;
+    this.trace('From client', { seq: 0, type: 'request', command: 'launch', arguments: args } as DebugProtocol.Request);
+    this.launchArgs = args;
+    void this.readProgram().then((source) => this.gone || this.handle(response, () => {
+      this.load(source);
       this.sendResponse(response);
       this.sendEvent(new InitializedEvent());
       // Run (or stop on entry) once the client has sent its breakpoints.
       this.pendingStart = () => this.runner.begin(this.launchArgs?.stopOnEntry === true);
       if (this.configured) this.startNow();
-    });
+    }), (e: unknown) => this.handle(response, () => { throw e; }));
   }
 
-  /** (Re)create the machine from the program file; reports diagnostics as the launch error. */
-  private load(): void {
-    const args = this.launchArgs!;
-    let source: string;
+  /**
+   * The launched program's text, read through the session's file access (the launch's path is
+   * resolved again each time: a restart reads the file as it is now). A file that cannot be read is
+   * a UserError that says which and why.
+   */
+  private async readProgram(): Promise<string> {
+    const program = this.launchArgs!.program;
     try {
-      source = readFileSync(this.programPath, 'utf8');
+      this.programPath = this.files.resolve(program);
+      return await this.files.read(this.programPath);
     } catch (e) {
-      throw new UserError(`cannot read ${args.program}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      throw new UserError(`cannot read ${program}: ${e instanceof FileReadError ? e.message : String((e as Error).message ?? e)}`);
     }
+  }
+
+  /** (Re)create the machine from the program's text; reports diagnostics as the launch error. */
+  private load(source: string): void {
+    const args = this.launchArgs!;
     const { diagnostics, machine } = loadProgram(source, this.programPath, {
       arch: args.arch, cpus: args.cpus, seed: args.seed, mux: args.mux, timeslice: args.timeslice, timelineCapacity: args.timelineCapacity,
     });
     if (machine === null) {
       const text = diagnostics.map(formatDiagnostic).join('\n');
       this.sendEvent(new OutputEvent(text + '\n', 'stderr'));
-      throw new UserError(`${basename(this.programPath)} has errors:\n${text}`);
+      throw new UserError(`${baseName(this.programPath)} has errors:\n${text}`);
     }
     this.machine = machine;
     this.unsubscribe = machine.on((e) => {
@@ -272,15 +281,18 @@ export class HwbpDebugSession extends DebugSession {
   }
 
   protected override restartRequest(response: DebugProtocol.RestartResponse): void {
-    this.handle(response, () => {
-      if (this.launchArgs === null) throw new UserError('nothing to restart: launch a program first');
+    if (this.launchArgs === null) {
+      this.handle(response, () => { throw new UserError('nothing to restart: launch a program first'); });
+      return;
+    }
+    void this.readProgram().then((source) => this.gone || this.handle(response, () => {
       this.shutdownProgram();
-      this.load();
+      this.load(source);
       this.data.reapply();
       this.code.reapply();
       this.sendResponse(response);
-      this.runner.begin(this.launchArgs.stopOnEntry === true);
-    });
+      this.runner.begin(this.launchArgs!.stopOnEntry === true);
+    }), (e: unknown) => this.handle(response, () => { throw e; }));
   }
 
   /** Stop any run, end the program and release every register the session and its program hold. */

@@ -3,11 +3,12 @@
  * scope), evaluate and setVariable, memory and disassembly. Frame and variable references are
  * valid while the program stays stopped; the run loop resets them when it runs.
  */
-import { basename } from 'node:path';
 import { Handles, Source, StackFrame } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { INSTRUCTION_SIZE, type Machine, type VariableInfo } from '../target';
+import { fromBase64, toBase64 } from './base64';
 import { hex, needMachine, needStopped, parseAddress, UserError, type SessionContext } from './common';
+import { baseName } from './files';
 import { LIMITS, type Args } from './validation';
 
 /** disassemble: characters of an instruction's text at most. */
@@ -183,14 +184,14 @@ export class Variables {
     }
     return bytes.length === 0
       ? { address: hex(base), data: '', unreadableBytes: count }
-      : { address: hex(base + leading), data: Buffer.from(bytes).toString('base64'), unreadableBytes: count - leading - bytes.length };
+      : { address: hex(base + leading), data: toBase64(bytes), unreadableBytes: count - leading - bytes.length };
   }
 
   writeMemory(args: Args<'writeMemory'>): DebugProtocol.WriteMemoryResponse['body'] {
     const m = needStopped(this.ctx);
     const addr = addressAt('writeMemory', args.memoryReference, args.offset);
-    const data = Buffer.from(args.data, 'base64');
-    m.memory.write(addr, new Uint8Array(data));
+    const data = fromBase64(args.data);
+    m.memory.write(addr, data);
     return { bytesWritten: data.length };
   }
 
@@ -254,7 +255,7 @@ export class Variables {
   }
 
   private source(): Source {
-    return new Source(basename(this.ctx.programPath), this.ctx.programPath);
+    return new Source(baseName(this.ctx.programPath), this.ctx.programPath);
   }
 }
 

@@ -7,6 +7,7 @@
  * thus never wait on the extension host. Also the Export Trace command.
  */
 import * as vscode from 'vscode';
+import { programUri } from './programUri';
 import type { FromWebview, ToWebview } from './timelineProtocol';
 import type { TimelineChunk } from './timelineState';
 
@@ -165,8 +166,13 @@ export class TimelineView implements vscode.Disposable {
       void vscode.window.showWarningMessage('hwbp: no source line to show for this mark.');
       return;
     }
-    const folder = this.session?.workspaceFolder?.uri;
-    const uri = /^([a-zA-Z]:)?[\\/]/.test(program) || folder === undefined ? vscode.Uri.file(program) : vscode.Uri.joinPath(folder, program);
+    let uri: vscode.Uri;
+    try {
+      uri = programUri(program, this.session?.workspaceFolder?.uri);
+    } catch (e) {
+      void vscode.window.showWarningMessage(`hwbp: cannot show ${program}: ${(e as Error).message}`);
+      return;
+    }
     const position = new vscode.Position(line - 1, 0);
     const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Beside : vscode.ViewColumn.One;
     await vscode.window.showTextDocument(uri, { viewColumn: column, selection: new vscode.Range(position, position), preserveFocus: false });

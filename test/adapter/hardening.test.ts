@@ -10,6 +10,7 @@ import { PassThrough } from 'node:stream';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { serve } from '../../src/adapter/debugAdapter';
+import { nodeFiles } from '../../src/adapter/nodeFiles';
 import { HwbpDebugSession } from '../../src/adapter/session';
 import type { Machine } from '../../src/target';
 
@@ -237,7 +238,7 @@ describe('hardened adapter', function () {
   });
 
   it('clientGone: the run stops, the program ends, every register is released; idempotent, also after disconnect', async () => {
-    const session = new HwbpDebugSession();
+    const session = new HwbpDebugSession(nodeFiles);
     const input = new PassThrough();
     const output = new PassThrough();
     output.resume();
@@ -280,7 +281,7 @@ describe('hardened adapter', function () {
     assert.equal(sent.length, count, 'nothing more is sent');
 
     // After a disconnect, clientGone is harmless.
-    const other = new HwbpDebugSession();
+    const other = new HwbpDebugSession(nodeFiles);
     const answers: DebugProtocol.ProtocolMessage[] = [];
     other.onDidSendMessage((m) => answers.push(m as DebugProtocol.ProtocolMessage));
     other.handleMessage({ seq: 1, type: 'request', command: 'initialize', arguments: { adapterID: 'hwbp', pathFormat: 'path' } } as DebugProtocol.Request);

@@ -3,15 +3,18 @@
  * scripts/setup-code-server.sh) serves VS Code 1.96 for the browser; Debian's Chromium, driven by
  * playwright-core, opens it with this repository as the extension under development and
  * test/e2e/suite as the tests, which run in the real node extension host and write their results
- * to a file this runner waits for.
+ * to a file this runner waits for. Then the UI test (ui.ts) twice: on hwbp-debug.vsix, which
+ * code-server runs in its Node extension host, and on a browser-only package (webPackage.ts),
+ * which it can run only in the browser's web worker extension host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { runUiTest } from './ui';
+import { makeWebOnlyVsix } from './webPackage';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const TOOLS = join(ROOT, '.tools');
@@ -102,16 +105,47 @@ async function main(): Promise<void> {
     server.proc.kill();
   }
   if (!existsSync(join(ROOT, 'hwbp-debug.vsix'))) fail('hwbp-debug.vsix is missing: run npm run package first');
-  let passed: string[] = [];
+  const deps = { root: ROOT, codeServer: CODE_SERVER, makeWorkspace, startCodeServer, launchBrowser };
+  await uiRun('UI on the packaged .vsix', () => runUiTest(deps, { vsix: join(ROOT, 'hwbp-debug.vsix'), screenshots: join(ROOT, 'docs') }), 'docs/');
+
+  // The same scenario on a package whose manifest has only the browser entry: code-server can run
+  // it only in the browser's web worker extension host. The page's workers tell that one ran.
+  const webDir = join(TOOLS, 'web');
+  mkdirSync(webDir, { recursive: true });
+  const webVsix = makeWebOnlyVsix(ROOT, join(webDir, 'hwbp-debug-web.vsix'));
+  await uiRun('UI on the browser-only .vsix (web worker extension host)',
+    () => runUiTest(deps, { vsix: webVsix, screenshots: webDir, inspect: webWorkerLoaded }), '.tools/web/');
+}
+
+/** Run one UI scenario, print what passed and a count line; a failure sets the exit code. */
+async function uiRun(title: string, body: () => Promise<string[]>, screenshots: string): Promise<void> {
   try {
-    passed = await runUiTest({ root: ROOT, codeServer: CODE_SERVER, makeWorkspace, startCodeServer, launchBrowser }, join(ROOT, 'docs', 'debug-registers.png'));
+    const passed = await body();
     for (const p of passed) console.log(`  ✔ ${p}`);
-    console.log(`UI on the packaged .vsix: ${passed.length} passed, 0 failed (screenshots: docs/debug-registers.png, docs/time-sharing.png, docs/timeline.png)`);
+    console.log(`${title}: ${passed.length} passed, 0 failed (screenshots in ${screenshots})`);
   } catch (e) {
-    console.error(`UI test FAILED: ${(e as Error).message} (screenshot: .tools/ui-failure.png)`);
-    console.log(`UI on the packaged .vsix: ${passed.length} passed, 1 failed`);
+    console.error(`${title} FAILED: ${(e as Error).message} (screenshot: .tools/ui-failure.png)`);
+    console.log(`${title}: 0 passed, 1 failed`);
     process.exitCode = 1;
   }
+}
+
+/**
+ * Evidence that the web worker extension host ran the extension: VS Code starts that host as a
+ * dedicated web worker of the page (in webWorkerExtensionHostIframe.html), and the worker that
+ * loaded our browser bundle has fetched dist/webExtension.js (its resource timing entries say so).
+ */
+async function webWorkerLoaded(page: Page): Promise<string> {
+  const fetched: string[] = [];
+  for (const worker of page.workers()) {
+    const names = await worker.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name)).catch(() => [] as string[]);
+    fetched.push(...names.filter((n) => /hwbp-debug[^/]*%2Fdist%2F|hwbp-debug[^/]*\/dist\//.test(n)));
+  }
+  const bundle = fetched.map((n) => decodeURIComponent(n)).find((n) => /\/dist\/webExtension\.js/.test(n));
+  if (bundle === undefined) throw new Error(`no web worker of the page loaded dist/webExtension.js (workers: ${page.workers().length}; extension files they fetched: ${fetched.join(', ') || 'none'})`);
+  const host = page.frames().some((f) => /webWorkerExtensionHostIframe\.html/.test(f.url()));
+  if (!host) throw new Error('the page has no web worker extension host frame');
+  return `a web worker of the page (the web worker extension host) loaded ${bundle.replace(/^.*path=/, '').replace(/&.*$/, '')}`;
 }
 
 if (require.main === module) {

@@ -1,18 +1,28 @@
 /**
- * The UI test, on the packaged extension: install the .vsix into code-server, open an example,
- * press F5, use the Variables view's "Break on Value Change" on a global, continue, see the editor
+ * The UI test, on a packaged extension (the real one, or the browser-only one): install the .vsix
+ * into code-server, open an example, press F5, use the Variables view's "Break on Value Change" on a global, continue, see the editor
  * stop at the writing line, and read the Debug Registers view for the occupied register. Then, in
  * the default mode, five watchpoints on four registers, added one at a time from the Variables view:
  * all five verified, and the view shows them time-sharing. Then the register timeline with six
  * flexible watchpoints: its lanes, a tooltip, and a click on a hit that shows the writing line.
- * Saves screenshots (docs/debug-registers.png, docs/time-sharing.png, docs/timeline.png).
+ * Saves screenshots (debug-registers.png, time-sharing.png, timeline.png) in the folder it is given.
  */
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+
+/** Which package the UI test installs, where its screenshots go, and who else watches the page. */
+export interface UiRun {
+  /** The .vsix to install. */
+  vsix: string;
+  /** The folder for debug-registers.png, time-sharing.png and timeline.png. */
+  screenshots: string;
+  /** After the scenario passed, with the page still open: one more check, told as a passed line. */
+  inspect?(page: Page): Promise<string>;
+}
 
 export interface UiDeps {
   root: string;
@@ -22,13 +32,18 @@ export interface UiDeps {
   launchBrowser(): Promise<{ newPage(o: object): Promise<Page>; close(): Promise<void> }>;
 }
 
+/** A program with one error (line 5, column 3), for the diagnostics step. */
+const BROKEN = 'machine x86_64 cpus=1\nglobal x: u32 = 0\n\nthread main on 0 {\n  y = 1\n}\n';
+
 const pane = (page: Page, title: string) => page.locator(`.pane:has(.pane-header:has-text("${title}"))`);
 
-export async function runUiTest(deps: UiDeps, screenshot: string): Promise<string[]> {
+export async function runUiTest(deps: UiDeps, run: UiRun): Promise<string[]> {
   const passed: string[] = [];
+  const screenshot = join(run.screenshots, 'debug-registers.png');
   const extensions = mkdtempSync(join(tmpdir(), 'hwbp-vsix-'));
-  execFileSync(process.execPath, [deps.codeServer, '--install-extension', join(deps.root, 'hwbp-debug.vsix'), '--extensions-dir', extensions], { stdio: 'ignore' });
+  execFileSync(process.execPath, [deps.codeServer, '--install-extension', run.vsix, '--extensions-dir', extensions], { stdio: 'ignore' });
   const workspace = deps.makeWorkspace();
+  writeFileSync(join(workspace, 'broken.hwsim'), BROKEN);
   const server = await deps.startCodeServer(extensions, workspace);
   const browser = await deps.launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -115,6 +130,8 @@ export async function runUiTest(deps: UiDeps, screenshot: string): Promise<strin
 
     await timeSharing(page, passed, screenshot.replace(/debug-registers\.png$/, 'time-sharing.png'));
     await timeline(page, passed, screenshot.replace(/debug-registers\.png$/, 'timeline.png'));
+    await diagnostics(page, passed);
+    if (run.inspect !== undefined) passed.push(await run.inspect(page));
     return passed;
   } catch (e) {
     await page.screenshot({ path: join(deps.root, '.tools', 'ui-failure.png') }).catch(() => undefined);
@@ -352,4 +369,14 @@ async function timeline(page: Page, passed: string[], screenshot: string): Promi
   await page.mouse.move(bar.x, bar.y);
   await page.waitForTimeout(500);
   await page.screenshot({ path: screenshot });
+}
+
+/** Open a program with an error: the Problems panel lists the target's diagnostic at its place. */
+async function diagnostics(page: Page, passed: string[]): Promise<void> {
+  await openFromExplorer(page, 'broken.hwsim');
+  await page.keyboard.press('Control+Shift+M');
+  const problem = page.locator('.markers-panel .monaco-list-row', { hasText: "unknown name 'y'" }).first();
+  await problem.waitFor({ timeout: 15_000 });
+  assert.match(await problem.innerText(), /hwsim[\s\S]*\[Ln 5, Col 3\]/);
+  passed.push("diagnostics: the Problems panel shows broken.hwsim's error at line 5, column 3");
 }

@@ -7,7 +7,7 @@ import { LAUNCH_ATTRIBUTES } from '../../src/adapter/session';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-const extensionSource = readFileSync(join(ROOT, 'src', 'extension.ts'), 'utf8') + readFileSync(join(ROOT, 'src', 'views', 'registersView.ts'), 'utf8');
+const extensionSource = readFileSync(join(ROOT, 'src', 'extensionCore.ts'), 'utf8') + readFileSync(join(ROOT, 'src', 'views', 'registersView.ts'), 'utf8');
 
 describe('extension manifest', () => {
   const debuggerContribution = pkg.contributes.debuggers[0];
@@ -28,6 +28,7 @@ describe('extension manifest', () => {
     assert.ok(existsSync(join(ROOT, pkg.contributes.grammars[0].path)));
     assert.ok(pkg.activationEvents.includes('onDebugResolve:hwbp') && pkg.activationEvents.includes('onLanguage:hwsim'));
     assert.equal(pkg.main, './dist/extension.js');
+    assert.equal(pkg.browser, './dist/webExtension.js');
   });
 
   it('every command in a menu is declared and registered, and the view exists', () => {
@@ -51,7 +52,10 @@ describe('extension manifest', () => {
     assert.match(show.group, /^navigation/, 'an icon button, not in the … menu');
     assert.ok(title.some((m) => m.command === 'hwbp.exportTrace' && m.when === 'view == hwbp.registers'));
     // The webview script is bundled for the browser next to the extension.
-    assert.match(pkg.scripts.bundle, /esbuild media\/timeline\.ts --bundle --platform=browser .*--outfile=dist\/timeline\.js/);
+    assert.equal(pkg.scripts.bundle, 'node scripts/bundle.js');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { timeline } = require(join(ROOT, 'scripts', 'bundle.js')) as { timeline: { entryPoints: string[]; platform: string; outfile: string } };
+    assert.deepEqual([timeline.entryPoints, timeline.platform, timeline.outfile], [['media/timeline.ts'], 'browser', 'dist/timeline.js']);
   });
 
   it('packages only what an installed extension needs', function () {
@@ -59,7 +63,7 @@ describe('extension manifest', () => {
     const vsce = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
     const files = execFileSync(process.execPath, [vsce, 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' })
       .trim().split('\n').sort();
-    assert.deepEqual(files.filter((f) => f.startsWith('dist/')), ['dist/debugAdapter.js', 'dist/extension.js', 'dist/timeline.js']);
+    assert.deepEqual(files.filter((f) => f.startsWith('dist/')), ['dist/debugAdapter.js', 'dist/extension.js', 'dist/timeline.js', 'dist/webExtension.js']);
     assert.ok(files.includes('syntaxes/hwsim.tmLanguage.json') && files.includes('language-configuration.json') && files.includes('examples/race.hwsim'));
     assert.deepEqual(files.filter((f) => /^(src|test|bench|out|node_modules)\/|\.map$|\.ts$/.test(f)), [], 'no sources, tests or maps');
   });

@@ -124,11 +124,12 @@ export async function runUiTest(deps: UiDeps, run: UiRun): Promise<string[]> {
     const regsHeader = pane(page, 'Debug Registers').locator('.pane-header').first();
     if ((await regsHeader.getAttribute('aria-expanded')) !== 'true') await regsHeader.click();
     const rows = pane(page, 'Debug Registers').locator('.monaco-list-row');
-    await rows.filter({ hasText: /DR0\s*counter · w 0x601000\/4 · pinned/ }).waitFor({ timeout: 15_000 });
+    // The stopped CPU is expanded, with the register that caught the write.
+    await rows.filter({ hasText: new RegExp(`${hit[1]}\\s*counter · w 0x601000/4 · pinned`) }).waitFor({ timeout: 15_000 });
     const status = await page.locator('.statusbar-item', { hasText: /DR \d\/4/ }).first().innerText();
     // The status bar counts the stopped CPU's registers: cpu1 also holds the program's perf user.
     assert.match(status, stoppedCpu === 0 ? /DR 1\/4/ : /DR 2\/4/);
-    passed.push(`the Debug Registers view shows DR0 of cpu0 held by the watchpoint, and the status bar the stopped cpu${stoppedCpu}'s count`);
+    passed.push(`the Debug Registers view shows ${hit[1]} of the stopped cpu${stoppedCpu} held by the watchpoint, and the status bar its count`);
     await page.mouse.move(700, 450);
     await page.waitForTimeout(500);
     await page.screenshot({ path: screenshot });

@@ -162,7 +162,7 @@ thread main {
 `;
 }
 
-function runMany(threads: number, cpus: number): { seconds: number; statements: number; peak: number; mapped: number } {
+function runMany(threads: number, cpus: number): { seconds: number; statements: number; instructions: number; peak: number; mapped: number } {
   const { machine, diagnostics } = loadProgram(manyWorkload(threads, cpus), 'many.hwsim');
   if (machine === null) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   let alive = 1;
@@ -183,8 +183,9 @@ function runMany(threads: number, cpus: number): { seconds: number; statements: 
   while (stop === null) stop = machine.run(1_000_000);
   const seconds = (performance.now() - start) / 1000;
   if (stop.reason !== 'exited' || out !== String(MANY_TOTAL)) throw new Error(`many-threads workload: ${stop.reason} ${stop.message ?? ''} printed ${out}`);
-  const statements = machine.threadInfos().reduce((s, t) => s + t.instructions, 0);
-  return { seconds, statements, peak, mapped };
+  const statements = machine.threads.reduce((s, t) => s + t.statements, 0);
+  const instructions = machine.threads.reduce((s, t) => s + t.instructions, 0);
+  return { seconds, statements, instructions, peak, mapped };
 }
 
 export function runManyThreadsBench(write: (s: string) => void): void {
@@ -194,11 +195,11 @@ export function runManyThreadsBench(write: (s: string) => void): void {
   const results = configs.map((c) => {
     const runs = [0, 1, 2].map(() => runMany(c.threads, c.cpus));
     const seconds = median(runs.map((r) => r.seconds));
-    return { ...c, seconds, rate: runs[0].statements / seconds, peak: runs[0].peak, mapped: runs[0].mapped };
+    return { ...c, seconds, rate: runs[0].statements / seconds, irate: runs[0].instructions / seconds, peak: runs[0].peak, mapped: runs[0].mapped };
   });
-  const w = [26, 12, 12, 14, 16, 12];
-  write(line(['workload', 'live peak', 'seconds', 'M stmts/s', 'mapped at peak', 'rate vs 2'], w));
+  const w = [26, 12, 12, 12, 12, 16, 12];
+  write(line(['workload', 'live peak', 'seconds', 'M stmts/s', 'M instr/s', 'mapped at peak', 'rate vs 2'], w));
   for (const r of results) {
-    write(line([`${r.threads} threads, ${r.cpus} CPUs`, String(r.peak), fmt(r.seconds), fmt(r.rate / 1e6), `${(r.mapped / 2 ** 20).toFixed(1)} MiB`, fmt(r.rate / results[0].rate)], w));
+    write(line([`${r.threads} threads, ${r.cpus} CPUs`, String(r.peak), fmt(r.seconds), fmt(r.rate / 1e6), fmt(r.irate / 1e6), `${(r.mapped / 2 ** 20).toFixed(1)} MiB`, fmt(r.rate / results[0].rate)], w));
   }
 }

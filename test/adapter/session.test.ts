@@ -383,6 +383,25 @@ describe('debug adapter (DAP over stdio)', function () {
     assert.equal(ev2.body.reason, 'breakpoint');
   });
 
+  it('steps one instruction with granularity instruction (stepIn as stepi, next as nexti), and by statements without', async () => {
+    dc = await session();
+    const start = await top(dc, 1);
+    const pc = (f: DebugProtocol.StackFrame) => parseInt(f.instructionPointerReference!, 16);
+    const step = async (request: 'stepIn' | 'next', granularity?: 'instruction') => {
+      await Promise.all([dc.customRequest(request, { threadId: 1, granularity }), dc.waitForEvent('stopped')]);
+      return top(dc, 1);
+    };
+    const one = await step('stepIn', 'instruction');
+    assert.equal(pc(one) - pc(start), 4, 'the next instruction');
+    const dis = (await dc.disassembleRequest({ memoryReference: one.instructionPointerReference!, instructionCount: 1 })).body!.instructions[0];
+    assert.equal(dis.line, one.line, 'the frame shows the line of the instruction it stands at');
+    // A source step moves to the next statement, whatever instruction it stood at.
+    const stmt = await step('next');
+    assert.notEqual(stmt.line, one.line);
+    const next = await step('next', 'instruction');
+    assert.equal(pc(next) - pc(stmt), 4);
+  });
+
   it('says when a write looks like a lost update (it stored what another thread just stored)', async () => {
     dc = await session({ program: join(__dirname, '..', '..', '..', 'examples', 'race.hwsim') });
     await watch(dc, [{ dataId: await dataId(dc, { name: 'counter' }), accessType: 'write' }]);

@@ -380,6 +380,8 @@ export class Kernel {
       this.noteMisses(c, addr, end, bit);
     }
     if (addr >= c.hotMaxHi || end <= c.hotMinLo) return null;
+    // An access of at most 8 bytes touches at most two granules: if no installed range marks either, nothing matches.
+    if (c.hotWide === 0 && end - addr <= COLD_GRANULE && (c.hotFilter[coldBucket(addr)] | c.hotFilter[coldBucket(end - 1)]) === 0) return null;
     const n = c.hotCount;
     let hits = 0;
     for (let i = 0; i < n; i++) {

@@ -79,6 +79,15 @@ export class CpuState {
   /** Smallest lo and largest hi over the installed registers: one comparison rejects most misses. */
   hotMinLo = Infinity;
   hotMaxHi = -Infinity;
+  /**
+   * Which 8-byte granules (hashed into COLD_BUCKETS buckets) an installed range touches, so that an
+   * access inside [hotMinLo, hotMaxHi) that touches none of them is turned away with two lookups
+   * instead of a comparison per register. Ranges longer than COLD_WIDE are not marked: while any is
+   * installed (hotWide > 0) the filter is not used. hotMarked lists the buckets set, to clear them.
+   */
+  readonly hotFilter = new Uint8Array(COLD_BUCKETS);
+  hotMarked: number[] = [];
+  hotWide = 0;
   readonly hotLo = new Float64Array(MAX_HOT);
   readonly hotHi = new Float64Array(MAX_HOT);
   readonly hotMask = new Int32Array(MAX_HOT);
@@ -430,6 +439,28 @@ export class Scheduler {
     cpu.hotExec = exec;
     cpu.hotMinLo = minLo;
     cpu.hotMaxHi = maxHi;
+    for (const b of cpu.hotMarked) cpu.hotFilter[b] = 0;
+    cpu.hotMarked.length = 0;
+    let wide = 0;
+    for (let i = 0; i < n; i++) {
+      const lo = cpu.hotLo[i];
+      const hi = cpu.hotHi[i];
+      if (hi - lo > COLD_WIDE) {
+        wide++;
+        continue;
+      }
+      // Its first byte's granule, every granule on, and its last byte's.
+      for (let x = lo; ; x += COLD_GRANULE) {
+        const last = x >= hi - 1;
+        const b = coldBucket(last ? hi - 1 : x);
+        if (cpu.hotFilter[b] === 0) {
+          cpu.hotFilter[b] = 1;
+          cpu.hotMarked.push(b);
+        }
+        if (last) break;
+      }
+    }
+    cpu.hotWide = wide;
   }
 
   /** Put a task on a CPU (or none); the previous task's breakpoints leave it. */

@@ -152,8 +152,6 @@ export class CpuState {
   }
 }
 
-const byRotationKey = (a: Breakpoint, b: Breakpoint) => a.rotationKey - b.rotationKey;
-
 export class Scheduler {
   readonly cpus: CpuState[];
   /** Execute breakpoints installed or waiting, summed over the CPUs (hotExec + coldExec). */
@@ -257,7 +255,7 @@ export class Scheduler {
           order.push(bp);
         }
       }
-      order.sort(byRotationKey);
+      sortByRotationKey(order);
       const free = Math.max(0, slots - pinned);
       for (let i = 0; i < order.length && i < free; i++) order[i].mark = want;
       cpu.overcommitted[cls] = order.length > free;
@@ -741,5 +739,24 @@ function reverse<T>(a: T[], i: number, j: number): void {
     const t = a[i];
     a[i] = a[j];
     a[j] = t;
+  }
+}
+
+/**
+ * Sort by rotation key, in place: an insertion sort with the comparison inline. The lists are
+ * short (a context's flexible breakpoints) and nearly in order already (the order before a
+ * rotation, shifted), which is where insertion sort is at its best; this runs at every context
+ * switch, so it allocates nothing and calls nothing.
+ */
+function sortByRotationKey(a: Breakpoint[]): void {
+  for (let i = 1; i < a.length; i++) {
+    const x = a[i];
+    const key = x.rotationKey;
+    let j = i - 1;
+    while (j >= 0 && a[j].rotationKey > key) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
   }
 }

@@ -240,7 +240,8 @@ function runLoaded(opts: RunOptions, source: string, traceFd: number | null, out
   } else {
     code = 1;
     if (opts.json) json({ type: 'exit', reason: stop.reason, message: stop.message, time: stop.time });
-    else out(`${stop.reason}: ${stop.message ?? ''}`);
+    // A deadlock's message already starts with the word.
+    else out(stop.message?.startsWith(`${stop.reason}:`) ? stop.message : `${stop.reason}: ${stop.message ?? ''}`);
   }
   const atLastHit = lastTime === null ? null : machine.kernel.registersAtCheckpoint();
   printRegisters(atLastHit ?? machine.kernel.snapshot().cpus, atLastHit === null ? 'at exit' : `at the last hit (t=${lastTime})`, opts.json, out);

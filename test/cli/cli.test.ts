@@ -28,6 +28,16 @@ describe('hwbp command line', () => {
     assert.match(r.out, /exited: main returned/);
   });
 
+  it('reports a deadlock once, naming the threads and mutexes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hwbp-dl-'));
+    const file = join(dir, 'dl.hwsim');
+    writeFileSync(file, 'machine x86_64 cpus=2\nglobal a: mutex\nglobal b: mutex\nthread t1 { lock a\n sleep 5\n lock b }\nthread main { spawn t1\n lock b\n sleep 5\n lock a\n join t1 }\n');
+    const r = hwbp('run', file);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^deadlock: (t1|main) waits for mutex [ab] held by (t1|main), (t1|main) waits for mutex [ab] held by (t1|main)$/m);
+    assert.doesNotMatch(r.out, /deadlock: deadlock/);
+  });
+
   it('flags a write that stores what another thread just stored as a lost update', () => {
     const r = hwbp('run', 'examples/race.hwsim', '--watch', 'counter', '--hits', '500');
     assert.equal(r.code, 0, r.err);

@@ -53,4 +53,35 @@ describe('hwbp gdbserver with stock GDB', function () {
     assert.match(out, /hit Hardware watchpoint [45]: \*\(unsigned long\*\)0x6010[12][08]/, out);
     assert.equal(out.match(/watchpoint on e is a flexible perf event/g)?.length, 1, out);
   });
+
+  it('with the ELF from the stub: breakpoints on lines, bt across frames, locals, globals, next/step/stepi/finish', async () => {
+    const { out } = await gdbSession('examples/race.hwsim', [
+      'break race.hwsim:11', 'continue', 'bt', 'info locals', 'info args', 'p counter', 'p flags[1]', 'x/4xw &log',
+      'thread 2', 'bt', 'thread 1', 'delete',
+      'next', 'next', 'step', 'stepi', 'finish',
+    ]);
+    assert.match(out, /Reading symbols from target:.*race\.elf/, out);
+    assert.match(out, /Breakpoint 1 at 0x400014: file race\.hwsim, line 11\./, out);
+    assert.match(out, /hit Breakpoint 1, bump \(times=1000\) at race\.hwsim:11/, out);
+    assert.match(out, /#0 +bump \(times=1000\) at race\.hwsim:11\n#1 +0x[0-9a-f]+ in (worker|main) \(\) at race\.hwsim:(24|18)/, out);
+    assert.match(out, /^i = 0$/m, out);
+    assert.match(out, /^times = 1000$/m, out);
+    assert.match(out, /\$1 = 0/, out);
+    assert.match(out, /0x601100 <log>:\s+0x00000000\s+0x00000000\s+0x00000000\s+0x00000000/, out);
+    assert.match(out, /^12\t {4}i = i \+ 1$/m, out);
+    assert.match(out, /(main|worker) \(\) at race\.hwsim:(19|25)/, out);
+  });
+
+  it('watch counter: "Old value = 0 / New value = 1" in bump at race.hwsim:11; hbreak; monitor; kill', async () => {
+    const { out } = await gdbSession('examples/race.hwsim', [
+      'hbreak bump', 'continue', 'delete', 'watch counter', 'continue', 'monitor registers', 'monitor hwbp-state', 'kill',
+    ]);
+    assert.match(out, /Hardware assisted breakpoint 1 at 0x400000: file race\.hwsim, line 9\./, out);
+    assert.match(out, /hit Breakpoint 1, bump \(times=1000\) at race\.hwsim:9/, out);
+    assert.match(out, /Hardware watchpoint 2: counter/, out);
+    assert.match(out, /hit Hardware watchpoint 2: counter\n\nOld value = 0\nNew value = 1\n.*in bump \(times=1000\) at race\.hwsim:11/, out);
+    assert.match(out, /cpu1 \[\w+\] DR7=0x[0-9a-f]+\n +DR0 +perf pinned rw 0x601100/, out);
+    assert.match(out, /"kernel": \{/, out);
+    assert.match(out, /\[Inferior 1 \(.*\) killed\]/, out);
+  });
 });

@@ -5,6 +5,7 @@
 import { runAdapter } from '../adapter/debugAdapter';
 import { HwbpError } from '../hwbp';
 import { runDemo } from './demo';
+import { runElf, runGdbServer } from './gdbserver';
 import { runCheck, runProgram, UsageError } from './run';
 
 const USAGE = `usage: hwbp <command>
@@ -18,6 +19,9 @@ commands:
           debug register when as a Chrome trace for ui.perfetto.dev (docs/timeline.md)
   check FILE...   report the diagnostics of .hwsim files (exit 1 on errors)
   dap [--server=PORT]   the debug adapter: DAP over stdio, or a TCP server on 127.0.0.1:PORT
+  gdbserver FILE [--port N] [--flexible] [--once]
+          a GDB remote stub on 127.0.0.1:N (docs/gdb.md): gdb -ex 'target remote :N'
+  elf FILE [-o FILE.elf]   write an ELF with symbols and DWARF for GDB (docs/elf.md)
   demo    a guided tour of the simulated hw_breakpoint layer (registers, ENOSPC, flexible time-sharing)
   help    this text
 `;
@@ -29,7 +33,11 @@ export function main(argv: string[]): number {
   switch (command) {
     case 'run':
     case 'check':
+    case 'gdbserver':
+    case 'elf':
       try {
+        if (command === 'gdbserver') return runGdbServer(rest, out, err);
+        if (command === 'elf') return runElf(rest, out, err);
         return command === 'run' ? runProgram(rest, out, err) : runCheck(rest, out, err);
       } catch (e) {
         if (!(e instanceof UsageError)) throw e;

@@ -1414,6 +1414,17 @@ export class Machine implements Port {
     };
   }
 
+  /**
+   * A thread's frames as a native debugger sees them, outermost first: the function, the frame's
+   * base and size in bytes (its locals, then 16 bytes for return address and frame pointer), the
+   * instruction it stands at (as location() tells), and its registers (the live array: writing an
+   * element sets the register). For the GDB stub (src/gdb).
+   */
+  frameRecords(threadId: number): { fn: string; base: number; frameBytes: number; pc: number; regs: Value[] }[] {
+    const th = this.thread(threadId);
+    return th.frames.map((f, i) => ({ fn: f.fn.lowered.name, base: f.base, frameBytes: f.fn.frameBytes, pc: this.location(th, i).pc, regs: f.regs }));
+  }
+
   /** Segments, for people and for readMemory requests. */
   segments(): { name: string; base: number; size: number }[] {
     return this.memory.list().map((s: Segment) => ({ name: s.name, base: s.base, size: s.size }));

@@ -446,9 +446,10 @@ export class Machine implements Port {
   step(threadId: number, kind: StepKind): void {
     const th = this.thread(threadId);
     if (th.state === 'exited' || th.state === 'unstarted') throw new RuntimeFault(`thread ${th.name} is not running (${th.state})`);
-    // After a data trap the thread is already past the instruction it stands at: the next statement
-    // boundary ends a source step; an instruction step still executes one instruction.
-    this.stepping = { thread: th, kind, depth: th.frames.length, armed: th.trap !== null && !kind.startsWith('instruction') };
+    // After a data trap the thread is shown at the instruction that made the access, but it is
+    // already past it: the next statement boundary ends a source step, and an instruction step ends
+    // before the next instruction (the one after the access, where the thread really is).
+    this.stepping = { thread: th, kind, depth: th.frames.length, armed: th.trap !== null };
     th.trap = null;
   }
 

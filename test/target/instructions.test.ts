@@ -144,6 +144,11 @@ thread main {
     assert.deepEqual([stop.location?.line, stop.location?.pc], [7, store.addr]);
     // The stack shows the same place while the thread stands there.
     assert.equal(m.frames(stop.threadId!)[0].location.pc, store.addr);
+    // The store has happened: an instruction step from there shows the instruction after it, executing nothing more.
+    m.step(stop.threadId!, 'instruction');
+    assert.equal(stopOf(m).reason, 'step');
+    assert.equal(m.frames(stop.threadId!)[0].location.pc, store.addr + 4);
+    assert.equal(m.thread(stop.threadId!).frames.length, 2);
   });
 
   it('a write that stores what another thread just stored is flagged as a lost update', () => {

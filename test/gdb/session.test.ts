@@ -43,6 +43,15 @@ describe('hwbp gdbserver with stock GDB', function () {
     assert.match(out, /hit Hardware watchpoint \d: \*\(unsigned long\*\)0x6010/, out);
   });
 
+  it('on arm64 (gdb-multiarch): a read watchpoint traps on a read alone, with the value, in the reading thread', async () => {
+    const { out } = await gdbSession('examples/arm64-read.hwsim', ['info threads', 'rwatch secret', 'continue', 'bt', 'p secret', 'kill'], { multiarch: true });
+    assert.match(out, /\* 1 +Thread 1 \(main on cpu0\) main \(\) at arm64-read\.hwsim:10/, out);
+    assert.match(out, /Hardware read watchpoint 1: secret/, out);
+    assert.match(out, /Thread 2 hit Hardware read watchpoint 1: secret\n\nValue = 42/, out);
+    assert.match(out, /#0 +0x[0-9a-f]+ in spy \(\) at arm64-read\.hwsim:18/, out);
+    assert.match(out, /\$1 = 42/, out);
+  });
+
   it('with --flexible the fifth watchpoint time-shares a register', async () => {
     const { out } = await gdbSession('examples/multiplex.hwsim', [
       ...['601000', '601008', '601010', '601018', '601020'].map((a) => `watch *(unsigned long*)0x${a}`),

@@ -9,11 +9,12 @@ import { buildElf } from '../../src/elf';
 import { elfPathFor } from '../../src/cli/gdbserver';
 import { loadProgram, type Machine } from '../../src/target';
 
-export function gdbPath(): string {
+export function gdbPath(multiarch = false): string {
+  const name = multiarch ? 'gdb-multiarch' : 'gdb';
   try {
-    return execFileSync('sh', ['-c', 'command -v gdb'], { encoding: 'utf8' }).trim();
+    return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error('gdb is not installed: the GDB tests need it (npm test installs it with scripts/setup-gdb.sh; or apt-get install gdb)');
+    throw new Error(`${name} is not installed: the GDB tests need it (npm test installs it with scripts/setup-gdb.sh; or apt-get install ${name})`);
   }
 }
 
@@ -29,8 +30,9 @@ export interface GdbRun {
 }
 
 /** Run gdb -batch with these commands after `target remote`; `file` = gdb loads the ELF from the stub. */
-export async function gdbSession(program: string, commands: string[], opts: { flexible?: boolean; timeoutMs?: number; elfArg?: boolean } = {}): Promise<GdbRun> {
-  const gdb = gdbPath();
+export async function gdbSession(program: string, commands: string[], opts: { flexible?: boolean; timeoutMs?: number; elfArg?: boolean; multiarch?: boolean } = {}): Promise<GdbRun> {
+  // Debian's plain gdb knows x86 only; an arm64 workload needs gdb-multiarch.
+  const gdb = gdbPath(opts.multiarch ?? false);
   const first = loadMachine(program);
   const elf = { path: elfPathFor(program), image: buildElf(first.program) };
   first.kill();

@@ -74,6 +74,27 @@ export interface CompiledFunction {
   frameBytes: number;
 }
 
+/**
+ * A write of a `type` value through the CPU's debug registers: the write happens, then a match is
+ * reported with the old and new values (the trap comes after the write, as on x86 and arm64).
+ */
+export function checkedWriter(port: Port, type: ValueType): (th: ExecThread, view: DataView, off: number, addr: number, value: Value) => void {
+  const size = sizeOf(type);
+  const write = writerFor(type);
+  const read = readerFor(type);
+  const access = port.access!;
+  return (th, view, off, addr, value) => {
+    const hit = access(th.cpu, addr, size, 'write');
+    if (hit === null) {
+      write(view, off, value);
+      return;
+    }
+    const old = read(view, off);
+    write(view, off, value);
+    port.hit(th, hit, type, old, read(view, off));
+  };
+}
+
 type Eval = (th: ExecThread) => Value;
 type AddrEval = (th: ExecThread) => number;
 
@@ -166,34 +187,24 @@ export class CodeGen {
     const type = place.type as ValueType;
     const size = sizeOf(type);
     const write = writerFor(type);
-    const read = readerFor(type);
     const port = this.port;
     const access = port.access;
     const memory = port.memory;
-    const checked = (th: ExecThread, view: DataView, off: number, addr: number, value: Value) => {
-      const hit = access!(th.cpu, addr, size, 'write');
-      if (hit === null) {
-        write(view, off, value);
-        return;
-      }
-      const old = read(view, off);
-      write(view, off, value);
-      port.hit(th, hit, type, old, read(view, off));
-    };
+    const checked = access === null ? null : checkedWriter(port, type);
     if (place.k === 'global') {
       const addr = place.addr;
       const seg = memory.segmentFor(addr, size, 'write');
       const off = addr - seg.base;
       const view = seg.view;
       if (access === null) return (_th, value) => write(view, off, value);
-      return (th, value) => checked(th, view, off, addr, value);
+      return (th, value) => checked!(th, view, off, addr, value);
     }
     const addrOf = this.address(place);
     return (th, value) => {
       const addr = addrOf(th);
       const seg = place.k === 'local' ? th.stack : memory.segmentFor(addr, size, 'write');
       if (access === null) write(seg.view, addr - seg.base, value);
-      else checked(th, seg.view, addr - seg.base, addr, value);
+      else checked!(th, seg.view, addr - seg.base, addr, value);
     };
   }
 

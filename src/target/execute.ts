@@ -6,11 +6,11 @@
  * Every memory read and write goes through `port.access`, the CPU's debug registers. What can be
  * resolved once is resolved here: a global's segment and offset, the operator for a type.
  */
-import { readerFor, writerFor, type Segment, type Value } from './memory';
+import { readerFor, type Segment, type Value } from './memory';
 import type { Instr, MemRef } from './isa';
-import { binaryFn, converter, formatValue, truthy, unaryFn, type Binary } from './ops';
+import { binaryFn, converter, formatValue, truthy, unaryFn, type Binary, type Unary } from './ops';
 import { sizeOf, type ValueType } from './types';
-import type { CompiledFunction, ExecThread, Op, Port } from './codegen';
+import { checkedWriter, type CompiledFunction, type ExecThread, type Op, type Port } from './codegen';
 
 type AddrOf = (th: ExecThread) => number;
 
@@ -82,24 +82,10 @@ export class Executor {
           return next;
         };
       }
-      case 'un': {
-        const { d, a } = i;
-        const f = unaryFn(i.fn, i.type);
-        return (th) => {
-          const r = th.regs;
-          r[d] = f(r[a]);
-          return next;
-        };
-      }
-      case 'cvt': {
-        const { d, a } = i;
-        const f = converter(i.from, i.to);
-        return (th) => {
-          const r = th.regs;
-          r[d] = f(r[a]);
-          return next;
-        };
-      }
+      case 'un':
+        return oneOperand(i.d, i.a, unaryFn(i.fn, i.type), next);
+      case 'cvt':
+        return oneOperand(i.d, i.a, converter(i.from, i.to), next);
       case 'padd': {
         const { d, a, b, scale, wide } = i;
         if (wide) {
@@ -306,21 +292,9 @@ export class Executor {
   /** `st`: write a register to memory, checking the CPU's debug registers (the trap comes after the write). */
   private store(m: MemRef, a: number, type: ValueType, next: number): (th: ExecThread) => number {
     const size = sizeOf(type);
-    const write = writerFor(type);
-    const read = readerFor(type);
     const port = this.port;
-    const access = port.access!;
     const memory = port.memory;
-    const checked = (th: ExecThread, view: DataView, off: number, addr: number, value: Value) => {
-      const hit = access(th.cpu, addr, size, 'write');
-      if (hit === null) {
-        write(view, off, value);
-        return;
-      }
-      const old = read(view, off);
-      write(view, off, value);
-      port.hit(th, hit, type, old, read(view, off));
-    };
+    const checked = checkedWriter(port, type);
     if (m.base === 'abs' && m.index < 0) {
       const addr = m.disp;
       const seg = memory.segmentFor(addr, size, 'write');
@@ -365,4 +339,13 @@ export class Executor {
     if (m.base === 'fp') return (th, addr, what) => (inside(th.stack, addr) ? th.stack : memory.segmentFor(addr, size, what));
     return (_th, addr, what) => memory.segmentFor(addr, size, what);
   }
+}
+
+/** rd ← f(ra): an instruction of one operand. */
+function oneOperand(d: number, a: number, f: Unary, next: number): (th: ExecThread) => number {
+  return (th) => {
+    const r = th.regs;
+    r[d] = f(r[a]);
+    return next;
+  };
 }

@@ -5,6 +5,7 @@
 import { runAdapter } from '../adapter/debugAdapter';
 import { HwbpError } from '../hwbp';
 import { runDemo } from './demo';
+import { runDisasm } from './disasm';
 import { runElf, runGdbServer } from './gdbserver';
 import { runCheck, runProgram, UsageError } from './run';
 
@@ -18,6 +19,7 @@ commands:
           per-watchpoint table (enabled / running / hits / estimate); --trace writes who held each
           debug register when as a Chrome trace for ui.perfetto.dev (docs/timeline.md)
   check FILE...   report the diagnostics of .hwsim files (exit 1 on errors)
+  disasm FILE [FN...]   the machine instructions, with addresses and source lines (docs/language.md)
   dap [--server=PORT]   the debug adapter: DAP over stdio, or a TCP server on 127.0.0.1:PORT
   gdbserver FILE [--port N] [--flexible] [--once]
           a GDB remote stub on 127.0.0.1:N (docs/gdb.md): gdb -ex 'target remote :N'
@@ -35,8 +37,10 @@ export function main(argv: string[]): number {
     case 'check':
     case 'gdbserver':
     case 'elf':
+    case 'disasm':
       try {
         if (command === 'gdbserver') return runGdbServer(rest, out, err);
+        if (command === 'disasm') return runDisasm(rest, out, err);
         if (command === 'elf') return runElf(rest, out, err);
         return command === 'run' ? runProgram(rest, out, err) : runCheck(rest, out, err);
       } catch (e) {

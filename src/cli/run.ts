@@ -12,7 +12,7 @@ export class UsageError extends Error {}
 
 type Write = (line: string) => void;
 
-function readSource(file: string): string {
+export function readSource(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {

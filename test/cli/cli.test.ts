@@ -28,6 +28,28 @@ describe('hwbp command line', () => {
     assert.match(r.out, /exited: main returned/);
   });
 
+  it('hwbp disasm prints the instructions with addresses under their source lines', () => {
+    const r = hwbp('disasm', 'examples/race.hwsim', 'bump');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^fn bump: \d+ instructions, \d+ registers, \d+ bytes of locals$/m);
+    assert.match(r.out, /^ +11 {2}counter = counter \+ 1\n +0x4[0-9a-f]+ {2}ld\.u32 r\d+, \[0x601000\]\n +0x4[0-9a-f]+ {2}add\.u32 r\d+, r\d+, 1\n +0x4[0-9a-f]+ {2}st\.u32 \[0x601000\], r\d+$/m);
+    assert.doesNotMatch(r.out, /thread main/, 'only the function asked for');
+    const all = hwbp('disasm', 'examples/race.hwsim');
+    assert.deepEqual(all.out.split('\n').filter((l) => /^(fn|thread) /.test(l)).map((l) => l.split(':')[0]), ['fn bump', 'thread main', 'thread worker']);
+    const unknown = hwbp('disasm', 'examples/race.hwsim', 'nope');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.err, /has no function or thread 'nope' \(it has bump, main, worker\)/);
+    const missing = hwbp('disasm');
+    assert.equal(missing.code, 2);
+    assert.match(missing.err, /disasm: give a \.hwsim file/);
+    const dir = mkdtempSync(join(tmpdir(), 'hwbp-dis-'));
+    writeFileSync(join(dir, 'bad.hwsim'), 'thread main {\n  x = 1\n}\n');
+    const bad = hwbp('disasm', join(dir, 'bad.hwsim'));
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /bad\.hwsim:2:3: error: .*'x'/);
+    assert.equal(bad.out, '');
+  });
+
   it('reports a deadlock once, naming the threads and mutexes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hwbp-dl-'));
     const file = join(dir, 'dl.hwsim');

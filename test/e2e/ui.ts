@@ -134,6 +134,7 @@ export async function runUiTest(deps: UiDeps, run: UiRun): Promise<string[]> {
     await page.waitForTimeout(500);
     await page.screenshot({ path: screenshot });
 
+    await disassembly(page, passed);
     await timeSharing(page, passed, screenshot.replace(/debug-registers\.png$/, 'time-sharing.png'));
     await timeline(page, passed, screenshot.replace(/debug-registers\.png$/, 'timeline.png'));
     await diagnostics(page, passed);
@@ -378,6 +379,29 @@ async function timeline(page: Page, passed: string[], screenshot: string): Promi
 }
 
 /** Open a program with an error: the Problems panel lists the target's diagnostic at its place. */
+/**
+ * Stopped at `counter = counter + 1`: Open Disassembly View (command palette) shows the machine
+ * instructions of that line (a load, an add and a store to counter's address), as a user sees them.
+ */
+async function disassembly(page: Page, passed: string[]): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill('>Open Disassembly View');
+  const item = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Open Disassembly View' }).first();
+  await item.waitFor({ timeout: 10_000 });
+  await item.click();
+  await page.locator('.tab', { hasText: 'Disassembly' }).first().waitFor({ timeout: 20_000 });
+  for (const want of [/ld\.u32\s+r\d+,\s*\[0x601000\]/, /add\.u32\s+r\d+,\s*r\d+,\s*1/, /st\.u32\s+\[0x601000\],\s*r\d+/]) {
+    await page.locator('.monaco-list-row', { hasText: want }).first().waitFor({ timeout: 20_000 });
+  }
+  passed.push('the Disassembly view shows line 11 as its instructions: ld.u32, add.u32, st.u32 on counter\'s address');
+  // Close it: the next steps use the editor and the Run and Debug views.
+  await page.locator('.tab', { hasText: 'Disassembly' }).first().click();
+  await page.keyboard.press('Control+W');
+  await page.waitForTimeout(300);
+}
+
 async function diagnostics(page: Page, passed: string[]): Promise<void> {
   await openFromExplorer(page, 'broken.hwsim');
   await page.keyboard.press('Control+Shift+M');

@@ -195,7 +195,9 @@ export const REQUEST_SCHEMAS = {
       .regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'base64 text' }),
   }),
   disassemble: object({
-    memoryReference: reference,
+    // VS Code's Disassembly view asks with an empty reference when it has no frame to follow (it
+    // stays open across sessions): that is answered with no instructions, not an error.
+    memoryReference: text(LIMITS.reference),
     offset: offset.optional(),
     instructionOffset: integer(-LIMITS.instructionOffset, LIMITS.instructionOffset).optional(),
     instructionCount: integer(0, LIMITS.instructions),

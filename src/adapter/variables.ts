@@ -197,6 +197,7 @@ export class Variables {
 
   disassemble(args: Args<'disassemble'>): DebugProtocol.DisassembleResponse['body'] {
     const m = needMachine(this.ctx);
+    if (args.memoryReference === '') return { instructions: [] };
     const base = addressAt('disassemble', args.memoryReference, args.offset);
     const start = Math.floor(base / INSTRUCTION_SIZE) * INSTRUCTION_SIZE + (args.instructionOffset ?? 0) * INSTRUCTION_SIZE;
     const source = this.source();

@@ -58,6 +58,9 @@ describe('debug adapter (DAP over stdio)', function () {
     // The instruction it stands at: the first of line 19's, as the Disassembly view shows it.
     const dis = (await dc.customRequest('disassemble', { memoryReference: f.instructionPointerReference, instructionCount: 1 })).body.instructions[0];
     assert.deepEqual([dis.address, dis.line], [f.instructionPointerReference, 19]);
+    // VS Code's Disassembly view, left open into another session, asks with an empty reference: no instructions, no error.
+    const none = await dc.customRequest('disassemble', { memoryReference: '', instructionOffset: -50, instructionCount: 100 });
+    assert.deepEqual([none.success, none.body.instructions], [true, []]);
     const scopes = (await dc.scopesRequest({ frameId: f.id })).body.scopes.map((s) => s.name);
     assert.deepEqual(scopes, ['Locals', 'Globals', 'Registers (cpu0)']);
     // The Registers scope: the frame's machine registers (pc where it stands, fp, sp, r0…), then the debug registers.

@@ -256,6 +256,10 @@ async function timeSharing(page: Page, passed: string[], screenshot: string): Pr
   assert.equal(await shared.count(), 2, 'two watchpoints time-share');
   assert.equal(await rows.filter({ hasText: /^[a-e]\s*pinned · (active|armed)/ }).count(), 3, 'three stay pinned');
   passed.push('the Debug Registers view shows three pinned and two time-shared watchpoints');
+  // Nothing the session answered went wrong on the way (the Disassembly view, opened and closed in
+  // the first session, still asks questions in this one): no error notification.
+  const errors = await page.locator('.notifications-toasts .notification-toast', { has: page.locator('.codicon-error') }).allInnerTexts();
+  assert.deepEqual(errors, [], 'no error notification');
   await page.mouse.move(700, 450);
   await page.waitForTimeout(500);
   await page.screenshot({ path: screenshot });

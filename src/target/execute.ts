@@ -148,10 +148,7 @@ export class Executor {
         const callee = this.functions.get(i.fn)!;
         const { args, d } = i;
         return (th) => {
-          const r = th.regs;
-          const values = new Array<Value>(args.length);
-          for (let k = 0; k < args.length; k++) values[k] = r[args[k]];
-          return port.call(th, callee, values, d, next);
+          return port.call(th, callee, valuesOf(th.regs, args), d, next);
         };
       }
       case 'ret': {
@@ -173,10 +170,7 @@ export class Executor {
       case 'spawni': {
         const { thread, args, d } = i;
         return (th) => {
-          const r = th.regs;
-          const values = new Array<Value>(args.length);
-          for (let k = 0; k < args.length; k++) values[k] = r[args[k]];
-          const tid = port.spawnInstance(th, thread, values);
+          const tid = port.spawnInstance(th, thread, valuesOf(th.regs, args));
           if (d >= 0) th.regs[d] = tid;
           return next;
         };
@@ -348,4 +342,11 @@ function oneOperand(d: number, a: number, f: Unary, next: number): (th: ExecThre
     r[d] = f(r[a]);
     return next;
   };
+}
+
+/** The values of some registers, in order (a call's or a spawn's arguments). */
+function valuesOf(regs: Value[], which: number[]): Value[] {
+  const values = new Array<Value>(which.length);
+  for (let k = 0; k < which.length; k++) values[k] = regs[which[k]];
+  return values;
 }

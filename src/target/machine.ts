@@ -15,11 +15,11 @@ import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '.
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
 import { Executor, FLAG_FIRST, FLAG_MEMORY } from './execute';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
-import { lowerExpression, STACK_SLOTS, STACK_SPACING, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
+import { lowerExpression, STACK_SLOTS, STACK_SPACING, TEXT_BASE, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
 import { parseExpression } from './parser';
 import { formatDiagnostic, type Diagnostic } from './diagnostics';
-import { MUTEX, sizeOf, typeToString, type AtomicKind, type IntType, type Place, type StatementInfo, type TExpr, type Type, type ValueType } from './types';
+import { MUTEX, sizeOf, typeToString, type AtomicKind, type IntType, type LoweredFunction, type Place, type StatementInfo, type TExpr, type Type, type ValueType } from './types';
 
 /** Stacks sit below this address, one region per thread. */
 export const STACK_TOP = 0x7ffe_0000_0000;
@@ -282,7 +282,8 @@ export class Machine implements Port {
   private readonly stopping = new Map<number, { lo: number; hi: number } | null>();
   private readonly softwareBreakpoints = new Set<number>();
   private readonly statementsByAddr = new Map<number, StatementInfo>();
-  private readonly instructionsByAddr = new Map<number, InstructionInfo>();
+  /** The function each instruction slot of the text segment belongs to (slot = (addr − TEXT_BASE) / 4); its text is made when asked. */
+  private readonly textOwner: LoweredFunction[] = [];
   private pendingHits: DataHit[] = [];
   /** The last write hit at each address: what was stored, by whom, when (for the lost-update hint). */
   private readonly lastWrites = new Map<number, { value: string; size: number; threadId: number; thread: string; time: number }>();
@@ -339,10 +340,7 @@ export class Machine implements Port {
       const compiled: CompiledFunction = { lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
-      f.instrs.forEach((ins, k) => {
-        const at = (target: number) => f.instrs[target]?.addr ?? f.instrs[f.instrs.length - 1].addr + INSTRUCTION_SIZE;
-        this.instructionsByAddr.set(ins.addr, { addr: ins.addr, text: disassemble(ins, at), fn: f.name, statement: f.statements[ins.stmt], first: ins.first, entry: k === 0 });
-      });
+      for (const ins of f.instrs) this.textOwner[(ins.addr - TEXT_BASE) / INSTRUCTION_SIZE] = f;
     }
     const byName = new Map([...program.functions.keys()].map((n) => [n, this.functions.get(`fn:${n}`)!]));
     const gen = new CodeGen(this);
@@ -430,7 +428,13 @@ export class Machine implements Port {
 
   /** The instruction at an address of the text segment, with its function and statement. */
   instructionAt(addr: number): InstructionInfo | undefined {
-    return this.instructionsByAddr.get(addr);
+    const slot = (addr - TEXT_BASE) / INSTRUCTION_SIZE;
+    const f = Number.isInteger(slot) ? this.textOwner[slot] : undefined;
+    if (f === undefined) return undefined;
+    const k = (addr - f.instrs[0].addr) / INSTRUCTION_SIZE;
+    const ins = f.instrs[k];
+    const at = (target: number) => f.instrs[target]?.addr ?? f.instrs[f.instrs.length - 1].addr + INSTRUCTION_SIZE;
+    return { addr, text: disassemble(ins, at), fn: f.name, statement: f.statements[ins.stmt], first: ins.first, entry: k === 0 };
   }
 
   /** Every statement, in code address order. */
@@ -1175,13 +1179,21 @@ export class Machine implements Port {
 
   /** Where frame `index` (0 = outermost) of a thread is. */
   location(th: ThreadRecord, index: number): Location {
+    const { stmt, pc } = this.standing(th, index);
+    return this.locationOf(th.frames[index].fn, stmt, pc);
+  }
+
+  /**
+   * The instruction (and its statement) frame `index` (0 = outermost) stands at: after a data trap
+   * the one that made the access; a caller, the call it waits in (its pc already points past it).
+   */
+  private standing(th: ThreadRecord, index: number): { stmt: number; pc: number } {
     const f = th.frames[index];
     const top = index === th.frames.length - 1;
-    if (top && th.trap !== null && th.trap.depth === th.frames.length && th.trap.fnIndex === f.fn) return this.locationOf(f.fn, th.trap.stmt, th.trap.pc);
-    // A caller's pc already points past its call; the call instruction is where it stands.
+    if (top && th.trap !== null && th.trap.depth === th.frames.length && th.trap.fnIndex === f.fn) return { stmt: th.trap.stmt, pc: th.trap.pc };
     const code = f.fn.code;
     const pc = Math.min(top ? f.pc : Math.max(0, f.pc - 1), code.length - 1);
-    return this.locationOf(f.fn, code[pc].stmt, pc);
+    return { stmt: code[pc].stmt, pc };
   }
 
   private locationOf(fn: CompiledFunction, stmt: number, pc: number): Location {
@@ -1190,15 +1202,6 @@ export class Machine implements Port {
       fn: fn.lowered.name, line: s.span.line, col: s.span.col, endLine: s.span.endLine, endCol: s.span.endCol, codeAddr: s.codeAddr, text: s.text,
       pc: fn.code[pc].addr,
     };
-  }
-
-  /** The statement frame `index` (0 = outermost) stands at. */
-  private statementIndex(th: ThreadRecord, index: number): number {
-    const f = th.frames[index];
-    const top = index === th.frames.length - 1;
-    if (top && th.trap !== null && th.trap.depth === th.frames.length && th.trap.fnIndex === f.fn) return th.trap.stmt;
-    const code = f.fn.code;
-    return code[Math.min(top ? f.pc : Math.max(0, f.pc - 1), code.length - 1)].stmt;
   }
 
   /**
@@ -1281,7 +1284,7 @@ export class Machine implements Port {
     const th = this.thread(threadId);
     const i = th.frames.length - 1 - frameIndex;
     if (!(frameIndex >= 0 && i >= 0)) throw new RuntimeFault(`thread ${th.name} has no frame ${frameIndex}`);
-    return { th, f: th.frames[i], stmt: this.statementIndex(th, i) };
+    return { th, f: th.frames[i], stmt: this.standing(th, i).stmt };
   }
 
   /** Locals and parameters in scope in a frame. */

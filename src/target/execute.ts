@@ -14,9 +14,17 @@ import { checkedWriter, type CompiledFunction, type ExecThread, type Op, type Po
 
 type AddrOf = (th: ExecThread) => number;
 
-/** CompiledFunction.flags: the instruction begins a statement; it accesses memory. */
+/**
+ * CompiledFunction.flags: the instruction begins a statement; it accesses memory; it is private (it
+ * reads and writes only its thread's registers and pc, and cannot block, so no other CPU can see
+ * when it runs).
+ */
 export const FLAG_FIRST = 1;
 export const FLAG_MEMORY = 2;
+export const FLAG_PRIVATE = 4;
+
+/** The instructions that touch only their thread's registers (FLAG_PRIVATE). */
+const PRIVATE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'mov', 'lea', 'alu', 'un', 'cvt', 'padd', 'pdiff', 'bcmp', 'bz', 'bnz', 'jmp', 'nop']);
 
 export class Executor {
   constructor(private readonly port: Port, private readonly functions: Map<string, CompiledFunction>) {}
@@ -30,7 +38,7 @@ export class Executor {
       op.stmt = ins.stmt;
       op.addr = ins.addr;
       const memory = ins.op === 'ld' || ins.op === 'st' || ins.op === 'atomic' || ins.op === 'lock' || ins.op === 'unlock';
-      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (memory ? FLAG_MEMORY : 0);
+      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (memory ? FLAG_MEMORY : 0) | (PRIVATE_OPS.has(ins.op) ? FLAG_PRIVATE : 0);
       return op;
     });
   }

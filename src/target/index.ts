@@ -23,6 +23,8 @@ export type { StatementInfo } from './types';
 export type MachineOverrides = Partial<Pick<MachineConfig, 'arch' | 'cpus' | 'seed' | 'mux' | 'timeslice'>> & {
   /** Not part of the machine line: records the register timeline keeps (0: no recording). */
   timelineCapacity?: number;
+  /** Not part of the machine line: every instruction in its own turn (see MachineOptions.exact). */
+  exact?: boolean;
 };
 
 export interface LoadResult {
@@ -45,7 +47,7 @@ export function loadProgram(source: string, file: string, overrides: MachineOver
   const { diagnostics, program } = frontEnd(source, file, overrides);
   if (program === null || diagnostics.some((d) => d.severity === 'error')) return { diagnostics: sortDiagnostics(diagnostics), machine: null };
   try {
-    return { diagnostics, machine: new Machine(program, { timelineCapacity: overrides.timelineCapacity }) };
+    return { diagnostics, machine: new Machine(program, { timelineCapacity: overrides.timelineCapacity, exact: overrides.exact }) };
   } catch (e) {
     // Laying the program out in memory can still fail (it is checked, but not every limit can be).
     if (!(e instanceof RuntimeFault)) throw e;
@@ -56,7 +58,7 @@ export function loadProgram(source: string, file: string, overrides: MachineOver
 function frontEnd(source: string, file: string, overrides: MachineOverrides): { diagnostics: Diagnostic[]; program: ReturnType<typeof lower> | null } {
   const diagnostics: Diagnostic[] = [];
   try {
-    const { timelineCapacity: _capacity, ...config } = overrides;
+    const { timelineCapacity: _capacity, exact: _exact, ...config } = overrides;
     return { diagnostics, program: lower(parse(source, file, diagnostics), source, diagnostics, config) };
   } catch (e) {
     // Only a pathological program (nesting far beyond any limit) can exhaust the stack here.

@@ -13,7 +13,7 @@
  */
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
-import { Executor, FLAG_FIRST, FLAG_MEMORY } from './execute';
+import { Executor, FLAG_FIRST, FLAG_MEMORY, FLAG_PRIVATE } from './execute';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, STACK_SLOTS, STACK_SPACING, TEXT_BASE, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
@@ -219,6 +219,12 @@ export interface EvaluateResult {
 export interface MachineOptions {
   /** Records the kernel's register timeline keeps (0: no recording); see src/hwbp/recorder.ts. */
   timelineCapacity?: number;
+  /**
+   * Run every instruction in its own turn, private ones too (as when breakpoints or a step are
+   * active). Memory, output and the kernel see exactly the same run either way; only where other
+   * CPUs stand at a stop differs. For tests that compare the two.
+   */
+  exact?: boolean;
 }
 
 interface CpuRun {
@@ -226,7 +232,17 @@ interface CpuRun {
   current: ThreadRecord | null;
   queue: ThreadRecord[];
   sliceLeft: number;
+  /** The cycle of this CPU's next slot, and that slot's place in the machine's order (cycle × CPUs + turn within the cycle). */
+  cycle: number;
+  key: number;
+  /** The slot at `cycle` has run an instruction that used up the timeslice; whether to preempt is still to decide, in turn. */
+  sliceCheck: boolean;
+  /** Where this CPU sits in the machine's heap of CPUs. */
+  heapAt: number;
 }
+
+/** Most private instructions a CPU runs ahead in one turn (keeps pause and the run budget responsive). */
+const RUN_AHEAD = 256;
 
 /** Count one more (or one fewer) interest in a key; the key goes when nobody is left. */
 function count<K>(map: Map<K, number>, key: K, on: boolean): void {
@@ -297,12 +313,16 @@ export class Machine implements Port {
   private readonly watchedCalls = new Map<string, number>();
   /** Data accesses made by the program (not by the debugger), for statistics. */
   memoryAccesses = 0;
-  /** Cycle count, and where in the current cycle the next CPU slot is. */
+  /** The cycle of the slot being run (the kernel's clocks have been ticked up to it). */
   now = 0;
-  private cursor = 0;
-  private cycleStart = 0;
-  /** nextRandom()'s state (seeded from the seed; never 0). */
+  /** The CPUs as a binary heap on their next slot's key: the root runs next. */
+  private readonly heap: CpuRun[] = [];
+  /** Slots and instructions run by the current run() call (its budget). */
+  private spent = 0;
+  private readonly exact: boolean;
+  /** nextRandom()'s state (seeded from the seed; never 0); mixed into the turn order of every cycle. */
   private missState: number;
+  private readonly orderSeed: number;
   /** Threads asleep, and the earliest cycle one of them wakes at (a bound: it may have woken already). */
   private nextWake = Infinity;
   private finished: StopEvent | null = null;
@@ -314,6 +334,8 @@ export class Machine implements Port {
     this.config = program.machine;
     this.random = rng(this.config.seed);
     this.missState = (Math.floor(this.random() * 0x7fff_ffff) | 1);
+    this.orderSeed = Math.floor(this.random() * 0x1_0000_0000) | 0;
+    this.exact = options.exact ?? false;
     this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux, timelineCapacity: options.timelineCapacity });
     const kernel = this.kernel;
     this.access = (cpu, addr, size, kind) => {
@@ -359,7 +381,12 @@ export class Machine implements Port {
       this.threads.push(th);
       this.declared.set(t.name, th);
     });
-    for (let c = 0; c < this.config.cpus; c++) this.cpus.push({ index: c, current: null, queue: [], sliceLeft: this.config.timeslice });
+    for (let c = 0; c < this.config.cpus; c++) {
+      const cpu: CpuRun = { index: c, current: null, queue: [], sliceLeft: this.config.timeslice, cycle: 0, key: 0, sliceCheck: false, heapAt: c };
+      cpu.key = this.keyOf(c, 0);
+      this.cpus.push(cpu);
+      this.heapPush(cpu);
+    }
     // Other users: CPU-bound and wide ones exist from the start; thread-bound ones when their thread starts.
     for (const user of program.users) if (user.thread === null) this.openUser(user, null);
     this.start(this.threads.find((t) => t.name === 'main')!);
@@ -471,36 +498,106 @@ export class Machine implements Port {
   }
 
   /**
-   * Run at most `budget` CPU slots. Returns the stop, or null if the budget ran out first (call
+   * Run at most about `budget` CPU slots. Returns the stop, or null if the budget ran out first (call
    * again: the adapter yields to its event loop in between, so pause works on infinite loops).
+   *
+   * The machine runs as if in lockstep: in every cycle each CPU has one slot, taken in a turn order
+   * drawn from the seed (cycle by cycle), and whatever one CPU does in its slot the CPUs after it in
+   * that cycle see. Only what others can see needs that order: memory accesses, the kernel, the
+   * scheduler, output. A private instruction (registers only: FLAG_PRIVATE) is invisible to every
+   * other CPU, so after a CPU's visible slot it runs the private instructions that follow at once,
+   * ahead of the others, and takes its next turn at the slot where lockstep would reach its next
+   * visible instruction. So the CPUs are kept in a heap ordered by their next slot instead of being
+   * visited every cycle. Accesses, misses, preemptions and the timeline come out exactly as in
+   * lockstep; what differs is only that at a stop another CPU may already stand a few register
+   * instructions further on (as a real CPU retires what it has in flight when interrupted).
+   * Breakpoints, steps and execute watchpoints check every instruction, so while any is set every
+   * instruction takes its own turn.
    */
   run(budget: number): StopEvent | null {
     if (this.finished !== null) return this.finished;
-    const n = this.cpus.length;
-    for (let slot = 0; slot < budget; slot++) {
+    const heap = this.heap;
+    this.spent = 0;
+    while (this.spent < budget) {
       if (this.pauseRequested) {
         this.pauseRequested = false;
         const th = this.cpus.map((c) => c.current).find((t) => t !== null) ?? this.threads.find((t) => t.state !== 'exited' && t.state !== 'unstarted') ?? null;
         return this.stop('pause', th, null);
       }
-      if (this.cursor === 0) this.beginCycle();
-      let at = this.cycleStart + this.cursor;
-      if (at >= n) at -= n;
-      const stop = this.runSlot(this.cpus[at]);
-      if (stop !== null) {
-        // A fault-before stop leaves the slot to be run again; anything else has used it.
-        if (stop.reason !== 'breakpoint' && stop.reason !== 'exec' && stop.reason !== 'step') this.advanceCursor();
-        return stop;
-      }
-      this.advanceCursor();
+      const cpu = heap[0];
+      if (cpu.cycle !== this.now) this.advanceTo(cpu.cycle);
+      const stop = this.runSlot(cpu);
+      if (stop !== null) return stop;
     }
     return null;
   }
 
-  private beginCycle(): void {
-    const n = this.cpus.length;
-    if (n > 1) this.cycleStart = (this.nextRandom() >>> 8) % n;
-    if (this.sleepers.size > 0 && this.nextWake <= this.now) this.wakeSleepers();
+  /** The place of CPU `c`'s slot in cycle `cycle` in the machine's order. */
+  private keyOf(c: number, cycle: number): number {
+    const n = this.config.cpus;
+    if (n === 1) return cycle;
+    // Which CPU goes first in a cycle: a hash of the cycle and the seed, so any cycle's order is known without drawing the ones before.
+    let h = cycle | 0;
+    if (cycle > 0x7fff_ffff) h = (cycle % 0x1_0000_0000) ^ Math.imul(Math.floor(cycle / 0x1_0000_0000), 0x9e3779b1);
+    h ^= this.orderSeed;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    // Kept in small integers (a modulo of a full 32-bit value would be a floating-point one).
+    const first = ((h & 0xffff) * n) >>> 16;
+    const turn = c >= first ? c - first : c + n - first;
+    return cycle * n + turn;
+  }
+
+  /** Move the clock to cycle `t`: the kernel ticks at the end of every cycle passed, and sleepers due wake at the start of theirs. */
+  private advanceTo(t: number): void {
+    while (this.now < t) {
+      this.kernel.tickAll();
+      this.now++;
+      if (this.sleepers.size > 0 && this.nextWake <= this.now) this.wakeSleepers();
+    }
+  }
+
+  /** The root CPU's next slot is at `cycle`: give it its place in the heap. */
+  private moveOn(cpu: CpuRun, cycle: number): void {
+    cpu.cycle = cycle;
+    cpu.key = this.keyOf(cpu.index, cycle);
+    this.siftDown(cpu);
+  }
+
+  private heapPush(cpu: CpuRun): void {
+    const heap = this.heap;
+    let i = heap.length;
+    heap.push(cpu);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent];
+      if (p.key <= cpu.key) break;
+      heap[i] = p;
+      p.heapAt = i;
+      i = parent;
+    }
+    heap[i] = cpu;
+    cpu.heapAt = i;
+  }
+
+  private siftDown(cpu: CpuRun): void {
+    const heap = this.heap;
+    const n = heap.length;
+    let i = cpu.heapAt;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const child = r < n && heap[r].key < heap[l].key ? r : l;
+      const c = heap[child];
+      if (c.key >= cpu.key) break;
+      heap[i] = c;
+      c.heapAt = i;
+      i = child;
+    }
+    heap[i] = cpu;
+    cpu.heapAt = i;
   }
 
   /** Wake the sleepers whose time has come (in thread order, as the scheduler always has); note when the next one is due. */
@@ -520,21 +617,29 @@ export class Machine implements Port {
     this.nextWake = next;
   }
 
-  private advanceCursor(): void {
-    this.cursor++;
-    if (this.cursor === this.cpus.length) {
-      this.cursor = 0;
-      this.now++;
-      this.kernel.tickAll();
-    }
-  }
-
-  /** One CPU slot: pick a thread if needed, then execute one instruction. */
+  /**
+   * One CPU slot, the root of the heap: pick a thread if needed, then execute one instruction and
+   * the private ones after it. A stop before the instruction (breakpoint, execute watchpoint, step)
+   * leaves the slot to be run again; anything else moves the CPU on.
+   */
   private runSlot(cpu: CpuRun): StopEvent | null {
+    const t = cpu.cycle;
+    this.spent++;
+    if (cpu.sliceCheck) {
+      // The rest of a slot whose private instruction, run ahead, used up the timeslice.
+      cpu.sliceCheck = false;
+      const th = cpu.current;
+      if (th !== null) this.endSlice(cpu, th);
+      this.moveOn(cpu, cpu.current === th && th !== null && this.mayRunAhead() ? this.runAhead(cpu, th, t + 1) : t + 1);
+      return null;
+    }
     let th = cpu.current;
     if (th === null) {
       th = this.pickNext(cpu);
-      if (th === null) return this.checkDeadlock();
+      if (th === null) {
+        this.moveOn(cpu, t + 1);
+        return this.checkDeadlock();
+      }
     }
     const f = th.frame;
     const fn = f.fn;
@@ -542,12 +647,16 @@ export class Machine implements Port {
     const flags = fn.flags[pc];
     // A memory instruction misses the cache one time in MISS_ONE_IN and waits out this cycle: the
     // seed decides when, and so how the CPUs' instruction streams drift against each other.
-    if ((flags & FLAG_MEMORY) !== 0 && (this.nextRandom() & MISS_MASK) === 0) return null;
+    if ((flags & FLAG_MEMORY) !== 0 && (this.nextRandom() & MISS_MASK) === 0) {
+      this.moveOn(cpu, t + 1);
+      return null;
+    }
     const op = fn.code[pc];
     // Hits and misses the timeline records in this slot are marked with the instruction's line.
     const kernel = this.kernel;
     const seq = kernel.timelineSeq;
-    if (!th.resumeFlag && (this.softwareBreakpoints.size > 0 || this.stepping !== null || kernel.execWatchedAnywhere)) {
+    const checked = this.softwareBreakpoints.size > 0 || this.stepping !== null || kernel.execWatchedAnywhere;
+    if (!th.resumeFlag && checked) {
       // Before the instruction: breakpoints (at its address, or at its statement's when it starts
       // the statement again, as a loop head does), the execute check of its fetch, and steps.
       if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || ((flags & FLAG_FIRST) !== 0 && this.softwareBreakpoints.has(f.fn.lowered.statements[op.stmt].codeAddr)))) {
@@ -579,8 +688,10 @@ export class Machine implements Port {
       result = op(th);
     } catch (e) {
       if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
-      if (e instanceof RuntimeFault) return this.fault(th, e.message);
-      if (e instanceof HwbpError) return this.fault(th, e.message);
+      if (e instanceof RuntimeFault || e instanceof HwbpError) {
+        this.moveOn(cpu, t + 1);
+        return this.fault(th, e.message);
+      }
       throw e;
     }
     if (kernel.timelineSeq !== seq) kernel.setTimelineLine(seq, f.fn.lowered.statements[op.stmt].span.line);
@@ -595,11 +706,7 @@ export class Machine implements Port {
       this.deschedule(cpu, th, th.state === 'sleeping' ? 'sleeping' : 'blocked');
     }
     else if (result === YIELDED) this.requeue(cpu, th);
-    if (th.state === 'running' && --cpu.sliceLeft <= 0) {
-      cpu.sliceLeft = this.config.timeslice;
-      // Preempt only if someone else is waiting for this CPU.
-      if (cpu.queue.length > 0 && cpu.queue.some((t) => t.state === 'runnable')) this.requeue(cpu, th);
-    }
+    if (th.state === 'running' && --cpu.sliceLeft <= 0) this.endSlice(cpu, th);
     if (this.pendingHits.length > 0) {
       const hits = this.pendingHits;
       this.pendingHits = [];
@@ -612,6 +719,7 @@ export class Machine implements Port {
         }
       }
       if (stopping.length > 0) {
+        this.moveOn(cpu, t + 1);
         if (th.frames.length === depth) th.trap = { depth, fnIndex: f.fn, stmt: op.stmt, pc };
         const stop = this.stop('data', th, null, stopping);
         // The line of the instruction that made the access, even when the thread has since entered a call.
@@ -619,8 +727,64 @@ export class Machine implements Port {
         return stop;
       }
     }
-    if (this.finished !== null) return this.finished;
+    if (this.finished !== null) {
+      this.moveOn(cpu, t + 1);
+      return this.finished;
+    }
+    this.moveOn(cpu, cpu.current === th && !checked && this.mayRunAhead() ? this.runAhead(cpu, th, t + 1) : t + 1);
     return null;
+  }
+
+  /** Private instructions may run ahead of the other CPUs (nothing checks instructions one by one). */
+  private mayRunAhead(): boolean {
+    return !this.exact && this.softwareBreakpoints.size === 0 && this.stepping === null && !this.kernel.execWatchedAnywhere;
+  }
+
+  /** A timeslice is used up: start a new one, and preempt only if someone else is waiting for this CPU. */
+  private endSlice(cpu: CpuRun, th: ThreadRecord): void {
+    cpu.sliceLeft = this.config.timeslice;
+    if (cpu.queue.length > 0 && cpu.queue.some((t) => t.state === 'runnable')) this.requeue(cpu, th);
+  }
+
+  /**
+   * Run the private instructions `th` reaches next, the first in the CPU's slot at `cycle`, one slot
+   * each; return the slot of the CPU's next turn. It stops before an instruction that others can
+   * see, before one that would fault (it faults in its own turn, so in order), or after one that
+   * ends the timeslice (whose preemption check takes that slot's turn).
+   */
+  private runAhead(cpu: CpuRun, th: ThreadRecord, cycle: number): number {
+    const f = th.frame;
+    const fn = f.fn;
+    const code = fn.code;
+    const flags = fn.flags;
+    let pc = f.pc;
+    let left = cpu.sliceLeft;
+    let ran = 0;
+    let statements = 0;
+    while (ran < RUN_AHEAD) {
+      const fl = flags[pc];
+      if ((fl & FLAG_PRIVATE) === 0) break;
+      let next: number;
+      try {
+        next = code[pc](th);
+      } catch {
+        break;
+      }
+      ran++;
+      if ((fl & FLAG_FIRST) !== 0) statements++;
+      pc = next;
+      if (--left <= 0) {
+        cpu.sliceCheck = true;
+        break;
+      }
+    }
+    f.pc = pc;
+    cpu.sliceLeft = left;
+    th.instructions += ran;
+    th.statements += statements;
+    this.spent += ran;
+    // The slice check belongs to the last instruction's slot; otherwise the next turn is the slot after it.
+    return cpu.sliceCheck ? cycle + ran - 1 : cycle + ran;
   }
 
   /** The hot path's random numbers (which CPU goes first in a cycle, cache misses): xorshift32 in a small integer, allocating nothing. */
@@ -686,6 +850,9 @@ export class Machine implements Port {
     let cpu: CpuRun;
     if (th.pinnedCpu !== null) {
       cpu = this.cpus[th.pinnedCpu];
+    } else if (this.queued === 0 && this.cpus.every((c) => c.current === null)) {
+      // The first thread of the program starts on the boot CPU.
+      cpu = this.cpus[0];
     } else {
       const load = (c: CpuRun) => c.queue.length + (c.current === null ? 0 : 1);
       const least = Math.min(...this.cpus.map(load));
@@ -693,6 +860,7 @@ export class Machine implements Port {
       cpu = candidates[Math.floor(this.random() * candidates.length)];
     }
     cpu.queue.push(th);
+    th.cpu = cpu.index; // where it waits to run (shown for a thread that has not run yet)
     this.queued++;
   }
 

@@ -211,6 +211,51 @@ export class Kernel {
     }
   }
 
+  /**
+   * tickAll() `n` times over: the stretch up to the first rotation due on any CPU in one step per
+   * CPU, each rotation in its own tickAll(), so rotations are made and recorded in the same order.
+   */
+  tickAllBy(n: number): void {
+    if (!Number.isSafeInteger(n) || n < 0) fail('EINVAL', `tickAllBy ${String(n)}: need a whole number of time units >= 0`);
+    const cpus = this.scheduler.cpus;
+    while (n > 0) {
+      let quiet = n;
+      for (const c of cpus) {
+        const gap = c.rotateAt - c.clock - 1;
+        if (gap < quiet) quiet = gap;
+      }
+      if (quiet <= 0) {
+        this.tickAll();
+        n--;
+        continue;
+      }
+      const epoch = this.scheduler.checkpointEpoch;
+      for (const c of cpus) {
+        if (c.clock + quiet > Number.MAX_SAFE_INTEGER) fail('EINVAL', `tick: cpu${c.index}'s clock (${c.clock}) would pass 2^53 time units`);
+        if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
+        c.clock += quiet;
+      }
+      n -= quiet;
+    }
+  }
+
+  /**
+   * Bumped whenever a breakpoint is opened, closed or changed: an answer of watches() stays true
+   * while this stays the same.
+   */
+  watchGeneration = 0;
+
+  /**
+   * Whether any open breakpoint, of any task or CPU, installed, waiting, disabled or not, covers a
+   * byte of [lo, hi). An access there can then never match, nor be recorded, until
+   * watchGeneration moves. In time linear in the open breakpoints: for answers to cache, not for
+   * every access.
+   */
+  watches(lo: number, hi: number): boolean {
+    for (const bp of this.breakpoints.values()) if (bp.hw.lo < hi && bp.hw.hi > lo) return true;
+    return false;
+  }
+
   /** Advance `cpu`'s simulated clock by `elapsed` units (flexible breakpoints rotate as it passes). */
   tick(cpu: number, elapsed: number): void {
     const c = this.cpuOf(cpu);
@@ -576,6 +621,7 @@ export class Kernel {
     };
     if (!pinned) this.scheduler.enqueue(bp);
     this.breakpoints.set(bp.id, bp);
+    this.watchGeneration++;
     if (task !== null) task.breakpoints.add(bp);
     else this.scheduler.cpus[cpu].bound.add(bp);
     this.rescheduleFor(bp);
@@ -589,6 +635,7 @@ export class Kernel {
     this.accounting[bp.cls].remove(bp.request);
     bp.closed = true;
     this.breakpoints.delete(bp.id);
+    this.watchGeneration++;
     if (bp.task !== null) {
       bp.task.breakpoints.delete(bp);
       if (bp.ptraceIndex !== null && bp.task.ptraceSlots[bp.ptraceIndex] === bp) bp.task.ptraceSlots[bp.ptraceIndex] = null;
@@ -646,6 +693,7 @@ export class Kernel {
     }
     this.scheduler.evict(bp);
     bp.hw = hw;
+    this.watchGeneration++;
     bp.cls = cls;
     bp.disabled = req.disabled;
     this.rescheduleFor(bp);

@@ -21,6 +21,9 @@ export interface Frame {
   regs: Value[];
   /** Caller's register that receives the return value, or -1. */
   dest: number;
+  /** The kernel's watchGeneration when it was last found whether this frame's accesses may be quiet, and the answer. */
+  quietGeneration: number;
+  quietOk: boolean;
 }
 
 /** What compiled code needs of a thread. */
@@ -72,6 +75,11 @@ export interface CompiledFunction {
   flags: Uint8Array;
   /** Bytes the frame takes on the stack: locals plus 16 for the return address and frame pointer. */
   frameBytes: number;
+  /** Each instruction's quiet form: for FLAG_STACK ones, the access without the debug register check; else the instruction itself. */
+  quiet: Op[];
+  /** The frame bytes FLAG_STACK instructions touch, as offsets from fp: [stackLo, stackHi). */
+  stackLo: number;
+  stackHi: number;
 }
 
 /**

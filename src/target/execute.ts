@@ -6,7 +6,7 @@
  * Every memory read and write goes through `port.access`, the CPU's debug registers. What can be
  * resolved once is resolved here: a global's segment and offset, the operator for a type.
  */
-import { readerFor, type Segment, type Value } from './memory';
+import { readerFor, writerFor, type Segment, type Value } from './memory';
 import type { Instr, MemRef } from './isa';
 import { binaryFn, converter, formatValue, truthy, unaryFn, type Binary, type Unary } from './ops';
 import { sizeOf, type ValueType } from './types';
@@ -22,6 +22,13 @@ type AddrOf = (th: ExecThread) => number;
 export const FLAG_FIRST = 1;
 export const FLAG_MEMORY = 2;
 export const FLAG_PRIVATE = 4;
+/**
+ * A load or store at a fixed offset in the thread's own frame, in a function that never lets a
+ * local's address out (no `lea` of the frame) in a program that cannot make a pointer from a
+ * number: no other thread can reach those bytes, so only the debug registers could see the access.
+ * While no breakpoint covers the frame it runs ahead like a private one (CompiledFunction.quiet).
+ */
+export const FLAG_STACK = 8;
 
 /** The instructions that touch only their thread's registers (FLAG_PRIVATE). */
 const PRIVATE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'mov', 'lea', 'alu', 'un', 'cvt', 'padd', 'pdiff', 'bcmp', 'bz', 'bnz', 'jmp', 'nop']);
@@ -29,18 +36,57 @@ const PRIVATE_OPS: ReadonlySet<Instr['op']> = new Set(['li', 'mov', 'lea', 'alu'
 export class Executor {
   constructor(private readonly port: Port, private readonly functions: Map<string, CompiledFunction>) {}
 
-  /** Compile a function's instructions (the CompiledFunction must already be registered). */
-  compileFunction(target: CompiledFunction): void {
+  /**
+   * Compile a function's instructions (the CompiledFunction must already be registered).
+   * `forgedPointers`: the program can turn a number into a pointer, so no frame is private.
+   */
+  compileFunction(target: CompiledFunction, forgedPointers: boolean): void {
     const instrs = target.lowered.instrs;
+    const escapes = forgedPointers || instrs.some((i) => i.op === 'lea' && i.mem.base === 'fp');
     target.flags = new Uint8Array(instrs.length);
+    target.stackLo = Infinity;
+    target.stackHi = -Infinity;
     target.code = instrs.map((ins, pc) => {
       const op = this.instr(ins, pc) as Op;
       op.stmt = ins.stmt;
       op.addr = ins.addr;
       const memory = ins.op === 'ld' || ins.op === 'st' || ins.op === 'atomic' || ins.op === 'lock' || ins.op === 'unlock';
-      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (memory ? FLAG_MEMORY : 0) | (PRIVATE_OPS.has(ins.op) ? FLAG_PRIVATE : 0);
+      const stack = !escapes && (ins.op === 'ld' || ins.op === 'st') && ins.mem.base === 'fp' && ins.mem.index < 0;
+      if (stack) {
+        target.stackLo = Math.min(target.stackLo, ins.mem.disp);
+        target.stackHi = Math.max(target.stackHi, ins.mem.disp + sizeOf(ins.type));
+      }
+      target.flags[pc] = (ins.first ? FLAG_FIRST : 0) | (memory ? FLAG_MEMORY : 0) | (PRIVATE_OPS.has(ins.op) ? FLAG_PRIVATE : 0) | (stack ? FLAG_STACK : 0);
       return op;
     });
+    // The quiet form of each instruction: a frame access with no debug register check (a private instruction is its own quiet form).
+    target.quiet = instrs.map((ins, pc) => {
+      if ((target.flags[pc] & FLAG_STACK) === 0 || (ins.op !== 'ld' && ins.op !== 'st')) return target.code[pc];
+      const op = (ins.op === 'ld' ? this.quietLoad(ins.d, ins.mem.disp, ins.type, pc + 1) : this.quietStore(ins.mem.disp, ins.a, ins.type, pc + 1)) as Op;
+      op.stmt = ins.stmt;
+      op.addr = ins.addr;
+      return op;
+    });
+  }
+
+  /** `ld rd, [fp + disp]` where no breakpoint can see it (FLAG_STACK). */
+  private quietLoad(d: number, disp: number, type: ValueType, next: number): (th: ExecThread) => number {
+    const read = readerFor(type);
+    return (th) => {
+      const stack = th.stack;
+      th.regs[d] = read(stack.view, th.fp + disp - stack.base);
+      return next;
+    };
+  }
+
+  /** `st [fp + disp], ra` where no breakpoint can see it (FLAG_STACK). */
+  private quietStore(disp: number, a: number, type: ValueType, next: number): (th: ExecThread) => number {
+    const write = writerFor(type);
+    return (th) => {
+      const stack = th.stack;
+      write(stack.view, th.fp + disp - stack.base, th.regs[a]);
+      return next;
+    };
   }
 
   private instr(i: Instr, pc: number): (th: ExecThread) => number {

@@ -13,7 +13,7 @@
  */
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
-import { Executor, FLAG_FIRST, FLAG_MEMORY, FLAG_PRIVATE } from './execute';
+import { Executor, FLAG_FIRST, FLAG_MEMORY, FLAG_PRIVATE, FLAG_STACK } from './execute';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, STACK_SLOTS, STACK_SPACING, TEXT_BASE, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
@@ -33,7 +33,7 @@ export const MAX_THREADS = 1 << 20;
 const FRAME_OVERHEAD = 16;
 export const MAX_CALL_DEPTH = 10_000;
 /** Where a thread that has not started stands. */
-const NO_FRAME: Frame = { id: 0, fn: null as unknown as CompiledFunction, pc: 0, base: 0, regs: [], dest: -1 };
+const NO_FRAME: Frame = { id: 0, fn: null as unknown as CompiledFunction, pc: 0, base: 0, regs: [], dest: -1, quietGeneration: -1, quietOk: false };
 /** One memory instruction in this many waits a cycle (a cache miss); a power of two. */
 export const MISS_ONE_IN = 8;
 const MISS_MASK = MISS_ONE_IN - 1;
@@ -239,10 +239,22 @@ interface CpuRun {
   sliceCheck: boolean;
   /** Where this CPU sits in the machine's heap of CPUs. */
   heapAt: number;
+  /** This CPU's cache-miss generator (xorshift32, never 0): drawn in its own instruction order, so running ahead draws the same. */
+  missState: number;
 }
 
-/** Most private instructions a CPU runs ahead in one turn (keeps pause and the run budget responsive). */
+/** Most slots a CPU runs ahead in one turn (keeps pause and the run budget responsive). */
 const RUN_AHEAD = 256;
+
+/** Does this memory access miss the cache (one in MISS_ONE_IN, from the CPU's own generator)? Allocates nothing. */
+function misses(cpu: CpuRun): boolean {
+  let x = cpu.missState;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  cpu.missState = x;
+  return (x & MISS_MASK) === 0;
+}
 
 /** Count one more (or one fewer) interest in a key; the key goes when nobody is left. */
 function count<K>(map: Map<K, number>, key: K, on: boolean): void {
@@ -297,6 +309,7 @@ export class Machine implements Port {
    */
   private readonly stopping = new Map<number, { lo: number; hi: number } | null>();
   private readonly softwareBreakpoints = new Set<number>();
+  private hasBreakpoints = false;
   private readonly statementsByAddr = new Map<number, StatementInfo>();
   /** The function each instruction slot of the text segment belongs to (slot = (addr − TEXT_BASE) / 4); its text is made when asked. */
   private readonly textOwner: LoweredFunction[] = [];
@@ -320,8 +333,7 @@ export class Machine implements Port {
   /** Slots and instructions run by the current run() call (its budget). */
   private spent = 0;
   private readonly exact: boolean;
-  /** nextRandom()'s state (seeded from the seed; never 0); mixed into the turn order of every cycle. */
-  private missState: number;
+  /** Mixed into the turn order of every cycle (from the seed). */
   private readonly orderSeed: number;
   /** Threads asleep, and the earliest cycle one of them wakes at (a bound: it may have woken already). */
   private nextWake = Infinity;
@@ -333,7 +345,6 @@ export class Machine implements Port {
     this.program = program;
     this.config = program.machine;
     this.random = rng(this.config.seed);
-    this.missState = (Math.floor(this.random() * 0x7fff_ffff) | 1);
     this.orderSeed = Math.floor(this.random() * 0x1_0000_0000) | 0;
     this.exact = options.exact ?? false;
     this.kernel = createKernel({ arch: this.config.arch, cpus: this.config.cpus, muxInterval: this.config.mux, timelineCapacity: options.timelineCapacity });
@@ -359,7 +370,10 @@ export class Machine implements Port {
     }
     // Code: every function and thread body, compiled to closures.
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
-      const compiled: CompiledFunction = { lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD };
+      const compiled: CompiledFunction = {
+        lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD,
+        quiet: [], stackLo: 0, stackHi: 0,
+      };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
       for (const ins of f.instrs) this.textOwner[(ins.addr - TEXT_BASE) / INSTRUCTION_SIZE] = f;
@@ -368,8 +382,10 @@ export class Machine implements Port {
     const gen = new CodeGen(this);
     const rawGen = new CodeGen({ ...this.portFunctions(), memory: this.memory, access: null });
     const executor = new Executor(this, byName);
+    // A number turned into a pointer could reach any frame: then no frame access is private.
+    const forged = [...this.functions.values()].some((c) => c.lowered.instrs.some((i) => i.op === 'cvt' && i.to.k === 'ptr' && i.from.k !== 'ptr'));
     for (const compiled of this.functions.values()) {
-      executor.compileFunction(compiled);
+      executor.compileFunction(compiled, forged);
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
       if (compiled.lowered.kind === 'thread') {
         this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
@@ -382,7 +398,8 @@ export class Machine implements Port {
       this.declared.set(t.name, th);
     });
     for (let c = 0; c < this.config.cpus; c++) {
-      const cpu: CpuRun = { index: c, current: null, queue: [], sliceLeft: this.config.timeslice, cycle: 0, key: 0, sliceCheck: false, heapAt: c };
+      const missState = (Math.floor(this.random() * 0x7fff_ffff) | 1);
+      const cpu: CpuRun = { index: c, current: null, queue: [], sliceLeft: this.config.timeslice, cycle: 0, key: 0, sliceCheck: false, heapAt: c, missState };
       cpu.key = this.keyOf(c, 0);
       this.cpus.push(cpu);
       this.heapPush(cpu);
@@ -447,6 +464,7 @@ export class Machine implements Port {
   setSoftwareBreakpoints(addrs: Iterable<number>): void {
     this.softwareBreakpoints.clear();
     for (const a of addrs) this.softwareBreakpoints.add(a);
+    this.hasBreakpoints = this.softwareBreakpoints.size > 0;
   }
 
   statementAt(addr: number): StatementInfo | undefined {
@@ -552,8 +570,10 @@ export class Machine implements Port {
   /** Move the clock to cycle `t`: the kernel ticks at the end of every cycle passed, and sleepers due wake at the start of theirs. */
   private advanceTo(t: number): void {
     while (this.now < t) {
-      this.kernel.tickAll();
-      this.now++;
+      // In one step up to the next wake-up (or t).
+      const to = this.sleepers.size > 0 && this.nextWake > this.now && this.nextWake < t ? this.nextWake : t;
+      this.kernel.tickAllBy(to - this.now);
+      this.now = to;
       if (this.sleepers.size > 0 && this.nextWake <= this.now) this.wakeSleepers();
     }
   }
@@ -647,7 +667,7 @@ export class Machine implements Port {
     const flags = fn.flags[pc];
     // A memory instruction misses the cache one time in MISS_ONE_IN and waits out this cycle: the
     // seed decides when, and so how the CPUs' instruction streams drift against each other.
-    if ((flags & FLAG_MEMORY) !== 0 && (this.nextRandom() & MISS_MASK) === 0) {
+    if ((flags & FLAG_MEMORY) !== 0 && misses(cpu)) {
       this.moveOn(cpu, t + 1);
       return null;
     }
@@ -655,11 +675,12 @@ export class Machine implements Port {
     // Hits and misses the timeline records in this slot are marked with the instruction's line.
     const kernel = this.kernel;
     const seq = kernel.timelineSeq;
-    const checked = this.softwareBreakpoints.size > 0 || this.stepping !== null || kernel.execWatchedAnywhere;
+    // Set only between runs (and cleared by a step's own stop), so read once per turn at most.
+    const checked = this.hasBreakpoints || this.stepping !== null || kernel.execWatchedAnywhere;
     if (!th.resumeFlag && checked) {
       // Before the instruction: breakpoints (at its address, or at its statement's when it starts
       // the statement again, as a loop head does), the execute check of its fetch, and steps.
-      if (this.softwareBreakpoints.size > 0 && (this.softwareBreakpoints.has(op.addr) || ((flags & FLAG_FIRST) !== 0 && this.softwareBreakpoints.has(f.fn.lowered.statements[op.stmt].codeAddr)))) {
+      if (this.hasBreakpoints && (this.softwareBreakpoints.has(op.addr) || ((flags & FLAG_FIRST) !== 0 && this.softwareBreakpoints.has(f.fn.lowered.statements[op.stmt].codeAddr)))) {
         th.resumeFlag = true;
         return this.stop('breakpoint', th, null);
       }
@@ -731,13 +752,13 @@ export class Machine implements Port {
       this.moveOn(cpu, t + 1);
       return this.finished;
     }
-    this.moveOn(cpu, cpu.current === th && !checked && this.mayRunAhead() ? this.runAhead(cpu, th, t + 1) : t + 1);
+    this.moveOn(cpu, cpu.current === th && !checked && !this.exact ? this.runAhead(cpu, th, t + 1) : t + 1);
     return null;
   }
 
   /** Private instructions may run ahead of the other CPUs (nothing checks instructions one by one). */
   private mayRunAhead(): boolean {
-    return !this.exact && this.softwareBreakpoints.size === 0 && this.stepping === null && !this.kernel.execWatchedAnywhere;
+    return !this.exact && !this.hasBreakpoints && this.stepping === null && !this.kernel.execWatchedAnywhere;
   }
 
   /** A timeslice is used up: start a new one, and preempt only if someone else is waiting for this CPU. */
@@ -748,28 +769,43 @@ export class Machine implements Port {
 
   /**
    * Run the private instructions `th` reaches next, the first in the CPU's slot at `cycle`, one slot
-   * each; return the slot of the CPU's next turn. It stops before an instruction that others can
-   * see, before one that would fault (it faults in its own turn, so in order), or after one that
-   * ends the timeslice (whose preemption check takes that slot's turn).
+   * each (a frame access that misses the cache takes one more, as in its own turn); return the slot
+   * of the CPU's next turn. It stops before an instruction that others can see, before one that
+   * would fault (it faults in its own turn, so in order), or after one that ends the timeslice (whose
+   * preemption check takes that slot's turn). Frame accesses (FLAG_STACK) count as private while no
+   * breakpoint covers the frame.
    */
   private runAhead(cpu: CpuRun, th: ThreadRecord, cycle: number): number {
     const f = th.frame;
     const fn = f.fn;
-    const code = fn.code;
     const flags = fn.flags;
+    const quiet = fn.stackLo < fn.stackHi && this.frameIsQuiet(f, th.fp);
+    const code = quiet ? fn.quiet : fn.code;
+    const mask = quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE;
     let pc = f.pc;
     let left = cpu.sliceLeft;
+    let slots = 0;
     let ran = 0;
     let statements = 0;
-    while (ran < RUN_AHEAD) {
+    let accesses = 0;
+    while (slots < RUN_AHEAD) {
       const fl = flags[pc];
-      if ((fl & FLAG_PRIVATE) === 0) break;
+      if ((fl & mask) === 0) break;
+      if ((fl & FLAG_STACK) !== 0) {
+        if (misses(cpu)) {
+          slots++;
+          continue;
+        }
+        accesses++;
+      }
       let next: number;
       try {
         next = code[pc](th);
       } catch {
+        if ((fl & FLAG_STACK) !== 0) accesses--;
         break;
       }
+      slots++;
       ran++;
       if ((fl & FLAG_FIRST) !== 0) statements++;
       pc = next;
@@ -782,19 +818,28 @@ export class Machine implements Port {
     cpu.sliceLeft = left;
     th.instructions += ran;
     th.statements += statements;
-    this.spent += ran;
+    this.memoryAccesses += accesses;
+    this.spent += slots;
     // The slice check belongs to the last instruction's slot; otherwise the next turn is the slot after it.
-    return cpu.sliceCheck ? cycle + ran - 1 : cycle + ran;
+    return cpu.sliceCheck ? cycle + slots - 1 : cycle + slots;
   }
 
-  /** The hot path's random numbers (which CPU goes first in a cycle, cache misses): xorshift32 in a small integer, allocating nothing. */
-  private nextRandom(): number {
-    let x = this.missState;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.missState = x | 0;
-    return x >>> 0;
+  /**
+   * May this frame (at `fp`) be accessed quietly: does no breakpoint (open now, or a perf line of the
+   * program still to open) cover the bytes its frame accesses touch? Kept on the frame until the
+   * kernel's breakpoints change.
+   */
+  private frameIsQuiet(f: Frame, fp: number): boolean {
+    const generation = this.kernel.watchGeneration;
+    if (f.quietGeneration === generation) return f.quietOk;
+    const lo = fp + f.fn.stackLo;
+    const hi = fp + f.fn.stackHi;
+    let ok = !this.kernel.watches(lo, hi);
+    // A register covers up to 8 aligned bytes around what was asked: keep clear of a perf line by that much.
+    for (const u of this.program.users) if (u.addr - 8 < hi && u.addr + u.len + 8 > lo) ok = false;
+    f.quietGeneration = generation;
+    f.quietOk = ok;
+    return ok;
   }
 
   /** Does the step in progress end before this instruction of its thread? */
@@ -1150,7 +1195,7 @@ export class Machine implements Port {
     // Fresh frames start zeroed, so a run never depends on what an earlier call left behind.
     th.stack.bytes.fill(0, base - th.stack.base, th.sp - th.stack.base);
     th.sp = base;
-    const frame: Frame = { id: this.nextFrameId++, fn, pc: 0, base, regs: new Array<Value>(fn.lowered.registers).fill(0), dest };
+    const frame: Frame = { id: this.nextFrameId++, fn, pc: 0, base, regs: new Array<Value>(fn.lowered.registers).fill(0), dest, quietGeneration: -1, quietOk: false };
     th.frames.push(frame);
     th.frame = frame;
     th.regs = frame.regs;

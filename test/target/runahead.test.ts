@@ -17,6 +17,8 @@ interface Shape {
   workers: number;
   bodies: string[][];
   mainBody: string[];
+  /** Also watch main's local x (its frame accesses then take their turns; the workers' need not). */
+  watchLocal: boolean;
 }
 
 /** Statements a thread body may hold: shared and private arithmetic, atomics, a mutex, output, sleeps, faults. */
@@ -35,6 +37,9 @@ const statement = fc.oneof(
     'if x % 2 == 0 {\n      y = y + 1\n    } else {\n      x = x + 1\n    }',
     'print "x=", x',
     'z = z + 1000 / (y % 97)',
+    'x = bump(x)',
+    // Lets a local's address out: that function's frame accesses then always take their turn.
+    'atomic_add(&y, 1)',
   ),
 );
 
@@ -46,6 +51,7 @@ const shape: fc.Arbitrary<Shape> = fc.record({
   workers: fc.integer({ min: 1, max: 3 }),
   bodies: fc.array(fc.array(statement, { minLength: 1, maxLength: 5 }), { minLength: 3, maxLength: 3 }),
   mainBody: fc.array(statement, { minLength: 0, maxLength: 3 }),
+  watchLocal: fc.boolean(),
 });
 
 function source(s: Shape): string {
@@ -59,19 +65,26 @@ function source(s: Shape): string {
     // Another user of the registers, time-shared, so that the timeline has rotations to compare.
     'perf flexible rw h len 4 cpu 0',
     'perf flexible w arr len 8 cpu 0',
+    'fn bump(v: u32): u32 {',
+    '  var t: u32 = v * 3 + 1',
+    '  return t % 1000',
+    '}',
   ];
   for (let w = 0; w < s.workers; w++) {
     lines.push(`thread w${w} {`, '  var x: u32 = 1', '  var y: u32 = 5', `  repeat ${10 + w * 7} {`);
     for (const st of s.bodies[w]) lines.push(`    ${st}`);
     lines.push('  }', '}');
   }
-  lines.push('thread main {', '  var x: u32 = 3', '  var y: u32 = 2');
+  // Another thread reaches main's frame through a pointer: main's frame accesses must keep their turns.
+  lines.push('thread sharer(p: *u32) {', '  repeat 30 {', '    *p = *p + 1', '  }', '}');
+  lines.push('thread main {', '  var x: u32 = 3', '  var y: u32 = 2', '  var other: tid = spawn sharer(&x)');
   for (let w = 0; w < s.workers; w++) lines.push(`  spawn w${w}`);
   lines.push('  repeat 5 {');
   for (const st of s.mainBody) lines.push(`    ${st}`);
   lines.push('  }');
   for (let w = 0; w < s.workers; w++) lines.push(`  join w${w}`);
-  lines.push('  print "g=", g, " h=", h, " z=", z, " arr=", arr[0], arr[1], arr[2], arr[3], arr[4], arr[5], arr[6], arr[7]', '}');
+  lines.push('  join other');
+  lines.push('  print "x=", x, " g=", g, " h=", h, " z=", z, " arr=", arr[0], arr[1], arr[2], arr[3], arr[4], arr[5], arr[6], arr[7]', '}');
   return lines.join('\n') + '\n';
 }
 
@@ -86,7 +99,7 @@ interface Observed {
 }
 
 /** Run to the end, continuing over data stops of a watchpoint on g; what anyone could see. */
-function observe(src: string, exact: boolean): Observed | null {
+function observe(src: string, exact: boolean, watchLocal = false): Observed | null {
   const { machine, diagnostics } = loadProgram(src, 'p.hwsim', { exact });
   if (machine === null) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   const m: Machine = machine;
@@ -94,6 +107,10 @@ function observe(src: string, exact: boolean): Observed | null {
   m.on((e) => { if (e.kind === 'output') output.push(`${e.threadId}:${e.text}`); });
   const wm = new WatchpointManager(m);
   wm.add({ label: 'g', addr: m.evaluate('g', null).addr!, size: 4, access: 'w', mode: 'auto' });
+  if (watchLocal) {
+    const main = m.threads.find((t) => t.name === 'main')!;
+    wm.add({ label: 'x', addr: m.evaluate('x', main.id, 0, true).addr!, size: 4, access: 'w', mode: 'auto' });
+  }
   const stops: string[] = [];
   let stop: StopEvent | null = null;
   for (let round = 0; round < 2000; round++) {
@@ -124,8 +141,8 @@ describe('private instructions running ahead', () => {
     let compared = 0;
     fc.assert(fc.property(shape, (s) => {
       const src = source(s);
-      const exact = observe(src, true);
-      const ahead = observe(src, false);
+      const exact = observe(src, true, s.watchLocal);
+      const ahead = observe(src, false, s.watchLocal);
       if (exact === null || ahead === null) {
         assert.equal(ahead === null, exact === null, src);
         return;

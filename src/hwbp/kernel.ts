@@ -220,7 +220,9 @@ export class Kernel {
     const cpus = this.scheduler.cpus;
     while (n > 0) {
       let quiet = n;
-      for (const c of cpus) {
+      for (let i = 0; i < cpus.length; i++) {
+        const c = cpus[i];
+        if (c.clock + n > Number.MAX_SAFE_INTEGER) fail('EINVAL', `tick: cpu${c.index}'s clock (${c.clock}) would pass 2^53 time units`);
         const gap = c.rotateAt - c.clock - 1;
         if (gap < quiet) quiet = gap;
       }
@@ -230,8 +232,8 @@ export class Kernel {
         continue;
       }
       const epoch = this.scheduler.checkpointEpoch;
-      for (const c of cpus) {
-        if (c.clock + quiet > Number.MAX_SAFE_INTEGER) fail('EINVAL', `tick: cpu${c.index}'s clock (${c.clock}) would pass 2^53 time units`);
+      for (let i = 0; i < cpus.length; i++) {
+        const c = cpus[i];
         if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
         c.clock += quiet;
       }

@@ -9,6 +9,7 @@ import type { AccessKind, HitInfo } from '../hwbp';
 import { Memory, readerFor, writerFor, type Segment, type Value } from './memory';
 import { binaryFn, converter, truthy, unaryFn } from './ops';
 import { sizeOf, type AtomicKind, type IntType, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
+import type { QuickCode } from './quick';
 
 export interface Frame {
   /** The frame's identity within its machine: a serial number, never reused (a recursive call or a later call at the same address is another frame). */
@@ -77,6 +78,8 @@ export interface CompiledFunction {
   frameBytes: number;
   /** Each instruction's quiet form: for FLAG_STACK ones, the access without the debug register check; else the instruction itself. */
   quiet: Op[];
+  /** The instructions encoded for the run-ahead interpreter (quick.ts). */
+  quick: QuickCode;
   /** The frame bytes FLAG_STACK instructions touch, as offsets from fp: [stackLo, stackHi). */
   stackLo: number;
   stackHi: number;

@@ -14,6 +14,7 @@
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
 import { Executor, FLAG_FIRST, FLAG_MEMORY, FLAG_PRIVATE, FLAG_STACK } from './execute';
+import { encodeQuick, runQuick, type AheadState } from './quick';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, STACK_SLOTS, STACK_SPACING, TEXT_BASE, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
@@ -243,6 +244,8 @@ interface CpuRun {
   missState: number;
 }
 
+const NO_QUICK = encodeQuick([], new Uint8Array(0));
+
 /** Most slots a CPU runs ahead in one turn (keeps pause and the run budget responsive). */
 const RUN_AHEAD = 256;
 
@@ -332,6 +335,8 @@ export class Machine implements Port {
   private readonly heap: CpuRun[] = [];
   /** Slots and instructions run by the current run() call (its budget). */
   private spent = 0;
+  /** runAhead's exchange with the interpreter, kept so that a turn allocates nothing. */
+  private readonly ahead: AheadState = { pc: 0, left: 0, slots: 0, ran: 0, statements: 0, accesses: 0, missState: 1, sliceCheck: false };
   private readonly exact: boolean;
   /** Mixed into the turn order of every cycle (from the seed). */
   private readonly orderSeed: number;
@@ -372,7 +377,7 @@ export class Machine implements Port {
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
       const compiled: CompiledFunction = {
         lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD,
-        quiet: [], stackLo: 0, stackHi: 0,
+        quiet: [], quick: NO_QUICK, stackLo: 0, stackHi: 0,
       };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
@@ -386,6 +391,7 @@ export class Machine implements Port {
     const forged = [...this.functions.values()].some((c) => c.lowered.instrs.some((i) => i.op === 'cvt' && i.to.k === 'ptr' && i.from.k !== 'ptr'));
     for (const compiled of this.functions.values()) {
       executor.compileFunction(compiled, forged);
+      compiled.quick = encodeQuick(compiled.lowered.instrs, compiled.flags);
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
       if (compiled.lowered.kind === 'thread') {
         this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
@@ -778,50 +784,22 @@ export class Machine implements Port {
   private runAhead(cpu: CpuRun, th: ThreadRecord, cycle: number): number {
     const f = th.frame;
     const fn = f.fn;
-    const flags = fn.flags;
     const quiet = fn.stackLo < fn.stackHi && this.frameIsQuiet(f, th.fp);
-    const code = quiet ? fn.quiet : fn.code;
-    const mask = quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE;
-    let pc = f.pc;
-    let left = cpu.sliceLeft;
-    let slots = 0;
-    let ran = 0;
-    let statements = 0;
-    let accesses = 0;
-    while (slots < RUN_AHEAD) {
-      const fl = flags[pc];
-      if ((fl & mask) === 0) break;
-      if ((fl & FLAG_STACK) !== 0) {
-        if (misses(cpu)) {
-          slots++;
-          continue;
-        }
-        accesses++;
-      }
-      let next: number;
-      try {
-        next = code[pc](th);
-      } catch {
-        if ((fl & FLAG_STACK) !== 0) accesses--;
-        break;
-      }
-      slots++;
-      ran++;
-      if ((fl & FLAG_FIRST) !== 0) statements++;
-      pc = next;
-      if (--left <= 0) {
-        cpu.sliceCheck = true;
-        break;
-      }
-    }
-    f.pc = pc;
-    cpu.sliceLeft = left;
-    th.instructions += ran;
-    th.statements += statements;
-    this.memoryAccesses += accesses;
-    this.spent += slots;
+    const s = this.ahead;
+    s.pc = f.pc;
+    s.left = cpu.sliceLeft;
+    s.missState = cpu.missState;
+    runQuick(fn.quick, fn.flags, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
+    f.pc = s.pc;
+    cpu.sliceLeft = s.left;
+    cpu.missState = s.missState;
+    cpu.sliceCheck = s.sliceCheck;
+    th.instructions += s.ran;
+    th.statements += s.statements;
+    this.memoryAccesses += s.accesses;
+    this.spent += s.slots;
     // The slice check belongs to the last instruction's slot; otherwise the next turn is the slot after it.
-    return cpu.sliceCheck ? cycle + slots - 1 : cycle + slots;
+    return s.sliceCheck ? cycle + s.slots - 1 : cycle + s.slots;
   }
 
   /**

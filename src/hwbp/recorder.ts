@@ -5,7 +5,8 @@
  * Records live in one bounded ring buffer of typed arrays (a column per field, no object per
  * record). Each record has a sequence number (its position in the stream of every record ever
  * made); the ring keeps the newest `capacity` of them and counts what it had to drop, by kind.
- * The arrays start small and grow (×4) up to the capacity, so a short run costs little.
+ * The columns come in chunks of 4096 records, added as needed up to the capacity: a short run costs
+ * little, and a record once written is never copied.
  *
  * Record kinds:
  * - an interval: a breakpoint occupied register `reg` of class `cls` on `cpu` from `a` to `b`
@@ -24,10 +25,13 @@ export const KIND_MISS = 2;
 
 /** Bytes one record takes: kind 1, cpu 2, class 1, register 1, event 4, a 8, b 8, line 4. */
 export const TIMELINE_RECORD_BYTES = 29;
-/** 2^20 records: 29 MiB when full, at most 43.5 MiB while the last growth copies. */
+/** 2^20 records: 29 MiB when full. */
 export const DEFAULT_TIMELINE_CAPACITY = 1 << 20;
 export const MAX_TIMELINE_CAPACITY = 1 << 24;
-const INITIAL_SIZE = 4096;
+/** Records per chunk (116 KiB): the ring grows a chunk at a time, so nothing recorded is ever copied. */
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
 
 /** What the timeline knows of a breakpoint (kept after it is closed, while records name it). */
 export interface TimelineEventInfo {
@@ -39,6 +43,30 @@ export interface TimelineEventInfo {
   access: 'r' | 'w' | 'rw' | 'x';
 }
 
+/** One chunk of records: a column per field, all views on one buffer (widest first, so each is aligned). */
+class Chunk {
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  readonly event: Uint32Array;
+  readonly line: Int32Array;
+  readonly cpu: Uint16Array;
+  readonly kind: Uint8Array;
+  readonly cls: Uint8Array;
+  readonly reg: Int8Array;
+
+  constructor(n: number) {
+    const buffer = new ArrayBuffer(n * TIMELINE_RECORD_BYTES);
+    this.a = new Float64Array(buffer, 0, n);
+    this.b = new Float64Array(buffer, 8 * n, n);
+    this.event = new Uint32Array(buffer, 16 * n, n);
+    this.line = new Int32Array(buffer, 20 * n, n);
+    this.cpu = new Uint16Array(buffer, 24 * n, n);
+    this.kind = new Uint8Array(buffer, 26 * n, n);
+    this.cls = new Uint8Array(buffer, 27 * n, n);
+    this.reg = new Int8Array(buffer, 28 * n, n);
+  }
+}
+
 export class TimelineRing {
   readonly capacity: number;
   /** Sequence number of the oldest record kept, and of the next record to be made. */
@@ -46,17 +74,11 @@ export class TimelineRing {
   nextSeq = 0;
   droppedIntervals = 0;
   droppedMarks = 0;
+  /** Records the chunks hold (the last chunk may be short, so that this reaches exactly the capacity). */
   private size = 0;
   private head = 0;
   private count = 0;
-  kind = new Uint8Array(0);
-  cpu = new Uint16Array(0);
-  cls = new Uint8Array(0);
-  reg = new Int8Array(0);
-  event = new Uint32Array(0);
-  a = new Float64Array(0);
-  b = new Float64Array(0);
-  line = new Int32Array(0);
+  private readonly chunks: Chunk[] = [];
 
   constructor(capacity: number) {
     this.capacity = capacity;
@@ -67,15 +89,47 @@ export class TimelineRing {
     return this.count;
   }
 
-  /** Bytes the arrays take now. */
+  /** Bytes the chunks take now. */
   get bytes(): number {
     return this.size * TIMELINE_RECORD_BYTES;
   }
 
-  /** Array index of the record with sequence number `seq` (which must be kept). */
+  /** Index of the record with sequence number `seq` (which must be kept), for the accessors below. */
   indexOf(seq: number): number {
     const i = this.head + (seq - this.firstSeq);
     return i >= this.size ? i - this.size : i;
+  }
+
+  kindAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].kind[i & CHUNK_MASK];
+  }
+
+  cpuAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].cpu[i & CHUNK_MASK];
+  }
+
+  clsAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].cls[i & CHUNK_MASK];
+  }
+
+  regAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].reg[i & CHUNK_MASK];
+  }
+
+  eventAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].event[i & CHUNK_MASK];
+  }
+
+  aAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].a[i & CHUNK_MASK];
+  }
+
+  bAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].b[i & CHUNK_MASK];
+  }
+
+  lineAt(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS].line[i & CHUNK_MASK];
   }
 
   push(kind: number, cpu: number, cls: number, reg: number, event: number, a: number, b: number): void {
@@ -85,24 +139,29 @@ export class TimelineRing {
       if (i >= this.size) i -= this.size;
       this.count++;
     } else if (this.size < this.capacity) {
-      this.grow();
+      // Until the ring first fills, head is 0 and records run in order: a new chunk just extends it.
+      const n = Math.min(CHUNK, this.capacity - this.size);
+      this.chunks.push(new Chunk(n));
+      this.size += n;
       i = this.count++;
     } else {
       // Full: the oldest record goes.
       i = this.head;
-      if (this.kind[i] === KIND_INTERVAL) this.droppedIntervals++;
+      if (this.kindAt(i) === KIND_INTERVAL) this.droppedIntervals++;
       else this.droppedMarks++;
       this.head = i + 1 === this.size ? 0 : i + 1;
       this.firstSeq++;
     }
-    this.kind[i] = kind;
-    this.cpu[i] = cpu;
-    this.cls[i] = cls;
-    this.reg[i] = reg;
-    this.event[i] = event;
-    this.a[i] = a;
-    this.b[i] = b;
-    this.line[i] = 0;
+    const c = this.chunks[i >>> CHUNK_BITS];
+    const o = i & CHUNK_MASK;
+    c.kind[o] = kind;
+    c.cpu[o] = cpu;
+    c.cls[o] = cls;
+    c.reg[o] = reg;
+    c.event[o] = event;
+    c.a[o] = a;
+    c.b[o] = b;
+    c.line[o] = 0;
     this.nextSeq++;
   }
 
@@ -115,7 +174,7 @@ export class TimelineRing {
     const skip = n - this.capacity;
     if (skip <= 0) return 0;
     for (let s = this.firstSeq; s < this.nextSeq; s++) {
-      if (this.kind[this.indexOf(s)] === KIND_INTERVAL) this.droppedIntervals++;
+      if (this.kindAt(this.indexOf(s)) === KIND_INTERVAL) this.droppedIntervals++;
       else this.droppedMarks++;
     }
     this.droppedIntervals += skip;
@@ -130,28 +189,9 @@ export class TimelineRing {
   fillLines(from: number, line: number): void {
     for (let s = Math.max(from, this.firstSeq); s < this.nextSeq; s++) {
       const i = this.indexOf(s);
-      if (this.kind[i] !== KIND_INTERVAL) this.line[i] = line;
+      const c = this.chunks[i >>> CHUNK_BITS];
+      if (c.kind[i & CHUNK_MASK] !== KIND_INTERVAL) c.line[i & CHUNK_MASK] = line;
     }
-  }
-
-  private grow(): void {
-    const size = Math.min(this.capacity, Math.max(INITIAL_SIZE, this.size * 4));
-    const order = <T extends { length: number; set(a: ArrayLike<number>, o?: number): void; subarray(s: number, e?: number): T }>(old: T, fresh: T): T => {
-      // Oldest first, from index 0.
-      fresh.set(old.subarray(this.head, this.size), 0);
-      fresh.set(old.subarray(0, this.head), this.size - this.head);
-      return fresh;
-    };
-    this.kind = order(this.kind, new Uint8Array(size));
-    this.cpu = order(this.cpu, new Uint16Array(size));
-    this.cls = order(this.cls, new Uint8Array(size));
-    this.reg = order(this.reg, new Int8Array(size));
-    this.event = order(this.event, new Uint32Array(size));
-    this.a = order(this.a, new Float64Array(size));
-    this.b = order(this.b, new Float64Array(size));
-    this.line = order(this.line, new Int32Array(size));
-    this.head = 0;
-    this.size = size;
   }
 }
 
@@ -201,24 +241,25 @@ export function buildTimeline(kernel: Kernel, since: number): KernelTimeline {
   if (ring !== null) {
     for (let s = Math.max(since, ring.firstSeq); s < ring.nextSeq; s++) {
       const i = ring.indexOf(s);
-      const event = ring.event[i];
+      const event = ring.eventAt(i);
       named.add(event);
-      if (ring.kind[i] === KIND_INTERVAL) {
-        intervals.cpu.push(ring.cpu[i]);
-        intervals.cls.push(ring.cls[i]);
-        intervals.reg.push(ring.reg[i]);
-        intervals.start.push(ring.a[i]);
-        intervals.end.push(ring.b[i]);
+      const kind = ring.kindAt(i);
+      if (kind === KIND_INTERVAL) {
+        intervals.cpu.push(ring.cpuAt(i));
+        intervals.cls.push(ring.clsAt(i));
+        intervals.reg.push(ring.regAt(i));
+        intervals.start.push(ring.aAt(i));
+        intervals.end.push(ring.bAt(i));
         intervals.event.push(event);
       } else {
-        marks.kind.push(ring.kind[i] === KIND_HIT ? 0 : 1);
-        marks.time.push(ring.a[i]);
-        marks.cpu.push(ring.cpu[i]);
-        marks.cls.push(ring.cls[i]);
-        marks.reg.push(ring.reg[i]);
+        marks.kind.push(kind === KIND_HIT ? 0 : 1);
+        marks.time.push(ring.aAt(i));
+        marks.cpu.push(ring.cpuAt(i));
+        marks.cls.push(ring.clsAt(i));
+        marks.reg.push(ring.regAt(i));
         marks.event.push(event);
-        marks.addr.push(ring.b[i]);
-        marks.line.push(ring.line[i]);
+        marks.addr.push(ring.bAt(i));
+        marks.line.push(ring.lineAt(i));
       }
     }
     for (const cpu of scheduler.cpus) {

@@ -299,7 +299,7 @@ export class Scheduler {
   private pruneEvents(): void {
     const keep = new Set<number>();
     const ring = this.timeline;
-    if (ring !== null) for (let s = ring.firstSeq; s < ring.nextSeq; s++) keep.add(ring.event[ring.indexOf(s)]);
+    if (ring !== null) for (let s = ring.firstSeq; s < ring.nextSeq; s++) keep.add(ring.eventAt(ring.indexOf(s)));
     for (const cpu of this.cpus) {
       for (const regs of cpu.registers) for (const bp of regs) if (bp !== null) keep.add(bp.id);
       for (const bp of cpu.eligible) keep.add(bp.id);

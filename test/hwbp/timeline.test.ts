@@ -305,15 +305,20 @@ describe('register timeline', () => {
       assert.deepEqual([ring.droppedIntervals, ring.droppedMarks], [intervals, dropped - intervals]);
       for (let s = ring.firstSeq; s < ring.nextSeq; s++) {
         const i = ring.indexOf(s);
-        assert.equal(ring.event[i], s);
-        assert.equal(ring.b[i], 2 * s);
+        assert.equal(ring.eventAt(i), s);
+        assert.equal(ring.bAt(i), 2 * s);
       }
     });
 
-    it('grows lazily: a short run allocates a few KiB, not the capacity', () => {
+    it('grows lazily: a short run allocates one chunk, not the capacity, and a full ring holds exactly its capacity', () => {
       const ring = new TimelineRing(1 << 20);
       ring.push(KIND_INTERVAL, 0, 0, 0, 1, 0, 1);
       assert.ok(ring.bytes <= 4096 * 29);
+      // A capacity that is not a whole number of chunks: the last chunk is short.
+      const odd = new TimelineRing(4096 + 5);
+      for (let s = 0; s < 4096 + 9; s++) odd.push(KIND_HIT, 0, 0, 0, s, s, s);
+      assert.deepEqual([odd.length, odd.bytes, odd.firstSeq], [4096 + 5, (4096 + 5) * 29, 4]);
+      for (let s = odd.firstSeq; s < odd.nextSeq; s++) assert.equal(odd.eventAt(odd.indexOf(s)), s);
     });
 
     it('fills the source line of the marks made since a sequence number, and only of marks', () => {
@@ -323,7 +328,7 @@ describe('register timeline', () => {
       ring.push(KIND_INTERVAL, 0, 0, 0, 1, 0, 1);
       ring.push(KIND_MISS, 0, 0, -1, 2, 1, 0);
       ring.fillLines(from, 42);
-      assert.deepEqual([0, 1, 2].map((s) => ring.line[ring.indexOf(s)]), [0, 0, 42]);
+      assert.deepEqual([0, 1, 2].map((s) => ring.lineAt(ring.indexOf(s))), [0, 0, 42]);
     });
   });
 });

@@ -67,11 +67,11 @@ function runOnce(setup: Setup, timelineCapacity?: number): { seconds: number; st
 }
 
 export function runTargetBench(write: (s: string) => void): void {
-  write(`\n== simulated target: 2 threads × ${ITERATIONS.toLocaleString('en')} iterations on 2 CPUs, median of 5 (configurations interleaved) ==`);
+  write(`\n== simulated target: 2 threads × ${ITERATIONS.toLocaleString('en')} iterations on 2 CPUs, median of 9 (configurations interleaved) ==`);
   const setups: Setup[] = ['none', 'pinned', 'flexible'];
   for (const s of setups) runOnce(s); // warm-up
   const samples = new Map<Setup, { seconds: number; statements: number; instructions: number; accesses: number }[]>(setups.map((s) => [s, []]));
-  for (let round = 0; round < 5; round++) for (const s of setups) samples.get(s)!.push(runOnce(s));
+  for (let round = 0; round < 9; round++) for (const s of setups) samples.get(s)!.push(runOnce(s));
   const result = setups.map((s) => {
     const runs = samples.get(s)!;
     const seconds = median(runs.map((r) => r.seconds));

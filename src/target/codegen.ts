@@ -78,6 +78,8 @@ export interface CompiledFunction {
   frameBytes: number;
   /** Each instruction's quiet form: for FLAG_STACK ones, the access without the debug register check; else the instruction itself. */
   quiet: Op[];
+  /** `flags` as running ahead reads them: a breakpoint's instruction loses FLAG_PRIVATE and FLAG_STACK, so it takes its own turn. */
+  ahead: Uint8Array;
   /** The instructions encoded for the run-ahead interpreter (quick.ts). */
   quick: QuickCode;
   /** The frame bytes FLAG_STACK instructions touch, as offsets from fp: [stackLo, stackHi). */

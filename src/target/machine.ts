@@ -377,7 +377,7 @@ export class Machine implements Port {
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
       const compiled: CompiledFunction = {
         lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD,
-        quiet: [], quick: NO_QUICK, stackLo: 0, stackHi: 0,
+        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), stackLo: 0, stackHi: 0,
       };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
@@ -392,6 +392,7 @@ export class Machine implements Port {
     for (const compiled of this.functions.values()) {
       executor.compileFunction(compiled, forged);
       compiled.quick = encodeQuick(compiled.lowered.instrs, compiled.flags);
+      compiled.ahead = compiled.flags;
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
       if (compiled.lowered.kind === 'thread') {
         this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
@@ -471,6 +472,17 @@ export class Machine implements Port {
     this.softwareBreakpoints.clear();
     for (const a of addrs) this.softwareBreakpoints.add(a);
     this.hasBreakpoints = this.softwareBreakpoints.size > 0;
+    // Running ahead stops before a breakpoint's instruction, which then takes its own turn and stops there.
+    for (const compiled of this.functions.values()) {
+      const f = compiled.lowered;
+      compiled.ahead = this.hasBreakpoints ? compiled.flags.slice() : compiled.flags;
+      if (!this.hasBreakpoints) continue;
+      f.instrs.forEach((ins, pc) => {
+        if (this.softwareBreakpoints.has(ins.addr) || (ins.first && this.softwareBreakpoints.has(f.statements[ins.stmt].codeAddr))) {
+          compiled.ahead[pc] &= ~(FLAG_PRIVATE | FLAG_STACK);
+        }
+      });
+    }
   }
 
   statementAt(addr: number): StatementInfo | undefined {
@@ -758,13 +770,13 @@ export class Machine implements Port {
       this.moveOn(cpu, t + 1);
       return this.finished;
     }
-    this.moveOn(cpu, cpu.current === th && !checked && !this.exact ? this.runAhead(cpu, th, t + 1) : t + 1);
+    this.moveOn(cpu, cpu.current === th && this.mayRunAhead() ? this.runAhead(cpu, th, t + 1) : t + 1);
     return null;
   }
 
-  /** Private instructions may run ahead of the other CPUs (nothing checks instructions one by one). */
+  /** Private instructions may run ahead of the other CPUs (nothing checks every instruction: breakpoints are marked in `ahead`). */
   private mayRunAhead(): boolean {
-    return !this.exact && !this.hasBreakpoints && this.stepping === null && !this.kernel.execWatchedAnywhere;
+    return !this.exact && this.stepping === null && !this.kernel.execWatchedAnywhere;
   }
 
   /** A timeslice is used up: start a new one, and preempt only if someone else is waiting for this CPU. */
@@ -789,7 +801,7 @@ export class Machine implements Port {
     s.pc = f.pc;
     s.left = cpu.sliceLeft;
     s.missState = cpu.missState;
-    runQuick(fn.quick, fn.flags, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
+    runQuick(fn.quick, fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
     f.pc = s.pc;
     cpu.sliceLeft = s.left;
     cpu.missState = s.missState;

@@ -19,6 +19,8 @@ interface Shape {
   mainBody: string[];
   /** Also watch main's local x (its frame accesses then take their turns; the workers' need not). */
   watchLocal: boolean;
+  /** Also a breakpoint on this statement of w0's loop (by index; running ahead stops before it). */
+  breakAt: number | null;
 }
 
 /** Statements a thread body may hold: shared and private arithmetic, atomics, a mutex, output, sleeps, faults. */
@@ -52,6 +54,7 @@ const shape: fc.Arbitrary<Shape> = fc.record({
   bodies: fc.array(fc.array(statement, { minLength: 1, maxLength: 5 }), { minLength: 3, maxLength: 3 }),
   mainBody: fc.array(statement, { minLength: 0, maxLength: 3 }),
   watchLocal: fc.boolean(),
+  breakAt: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
 });
 
 function source(s: Shape): string {
@@ -99,7 +102,7 @@ interface Observed {
 }
 
 /** Run to the end, continuing over data stops of a watchpoint on g; what anyone could see. */
-function observe(src: string, exact: boolean, watchLocal = false): Observed | null {
+function observe(src: string, exact: boolean, watchLocal = false, breakAt: number | null = null): Observed | null {
   const { machine, diagnostics } = loadProgram(src, 'p.hwsim', { exact });
   if (machine === null) throw new Error(diagnostics.map((d) => d.message).join('\n'));
   const m: Machine = machine;
@@ -111,13 +114,19 @@ function observe(src: string, exact: boolean, watchLocal = false): Observed | nu
     const main = m.threads.find((t) => t.name === 'main')!;
     wm.add({ label: 'x', addr: m.evaluate('x', main.id, 0, true).addr!, size: 4, access: 'w', mode: 'auto' });
   }
+  if (breakAt !== null) {
+    // The breakAt-th statement inside w0's repeat loop (its lines follow the `repeat` line).
+    const repeatLine = src.split('\n').findIndex((l) => l.startsWith('thread w0 ')) + 4;
+    const inLoop = m.allStatements().filter((st) => st.span.line > repeatLine && st.span.line <= repeatLine + 5);
+    if (inLoop.length > 0) m.setSoftwareBreakpoints([inLoop[breakAt % inLoop.length].codeAddr]);
+  }
   const stops: string[] = [];
   let stop: StopEvent | null = null;
   for (let round = 0; round < 2000; round++) {
     stop = m.run(10_000);
     if (stop === null) continue;
-    if (stop.reason !== 'data') break;
-    stops.push(`${stop.threadId}@${stop.location?.pc}:${stop.hits.map((h) => `${h.oldValue}->${h.newValue}`).join(',')} t=${stop.time}`);
+    if (stop.reason !== 'data' && stop.reason !== 'breakpoint') break;
+    stops.push(`${stop.reason} ${stop.threadId}@${stop.location?.pc}:${stop.hits.map((h) => `${h.oldValue}->${h.newValue}`).join(',')} t=${stop.time}`);
     stop = null;
   }
   if (stop === null) return null; // did not finish within the rounds (both modes are compared on what they did)
@@ -141,8 +150,8 @@ describe('private instructions running ahead', () => {
     let compared = 0;
     fc.assert(fc.property(shape, (s) => {
       const src = source(s);
-      const exact = observe(src, true, s.watchLocal);
-      const ahead = observe(src, false, s.watchLocal);
+      const exact = observe(src, true, s.watchLocal, s.breakAt);
+      const ahead = observe(src, false, s.watchLocal, s.breakAt);
       if (exact === null || ahead === null) {
         assert.equal(ahead === null, exact === null, src);
         return;

@@ -254,8 +254,26 @@ export class Kernel {
    * every access.
    */
   watches(lo: number, hi: number): boolean {
+    if (this.watchBoundsStale) {
+      this.watchBoundsStale = false;
+      this.watchLo = Infinity;
+      this.watchHi = -Infinity;
+      for (const bp of this.breakpoints.values()) this.widenWatchBounds(bp);
+    }
+    // Usually the answer is no at once: the stacks lie far above the globals breakpoints watch.
+    if (hi <= this.watchLo || lo >= this.watchHi) return false;
     for (const bp of this.breakpoints.values()) if (bp.hw.lo < hi && bp.hw.hi > lo) return true;
     return false;
+  }
+
+  /** A span every open breakpoint lies in (made tight again when one on its edge closes or one moves). */
+  private watchLo = Infinity;
+  private watchHi = -Infinity;
+  private watchBoundsStale = false;
+
+  private widenWatchBounds(bp: Breakpoint): void {
+    if (bp.hw.lo < this.watchLo) this.watchLo = bp.hw.lo;
+    if (bp.hw.hi > this.watchHi) this.watchHi = bp.hw.hi;
   }
 
   /** Advance `cpu`'s simulated clock by `elapsed` units (flexible breakpoints rotate as it passes). */
@@ -624,6 +642,7 @@ export class Kernel {
     if (!pinned) this.scheduler.enqueue(bp);
     this.breakpoints.set(bp.id, bp);
     this.watchGeneration++;
+    this.widenWatchBounds(bp);
     if (task !== null) task.breakpoints.add(bp);
     else this.scheduler.cpus[cpu].bound.add(bp);
     this.rescheduleFor(bp);
@@ -638,6 +657,8 @@ export class Kernel {
     bp.closed = true;
     this.breakpoints.delete(bp.id);
     this.watchGeneration++;
+    // Bounds wider than needed are still right; they shrink only when a breakpoint on their edge goes.
+    if (bp.hw.lo <= this.watchLo || bp.hw.hi >= this.watchHi) this.watchBoundsStale = true;
     if (bp.task !== null) {
       bp.task.breakpoints.delete(bp);
       if (bp.ptraceIndex !== null && bp.task.ptraceSlots[bp.ptraceIndex] === bp) bp.task.ptraceSlots[bp.ptraceIndex] = null;
@@ -696,6 +717,7 @@ export class Kernel {
     this.scheduler.evict(bp);
     bp.hw = hw;
     this.watchGeneration++;
+    this.watchBoundsStale = true;
     bp.cls = cls;
     bp.disabled = req.disabled;
     this.rescheduleFor(bp);

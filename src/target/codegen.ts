@@ -10,6 +10,7 @@ import { Memory, readerFor, writerFor, type Segment, type Value } from './memory
 import { binaryFn, converter, truthy, unaryFn } from './ops';
 import { sizeOf, type AtomicKind, type IntType, type LoweredFunction, type Place, type TExpr, type ValueType } from './types';
 import type { QuickCode } from './quick';
+import type { AheadRunner } from './translate';
 
 export interface Frame {
   /** The frame's identity within its machine: a serial number, never reused (a recursive call or a later call at the same address is another frame). */
@@ -82,6 +83,8 @@ export interface CompiledFunction {
   ahead: Uint8Array;
   /** The instructions encoded for the run-ahead interpreter (quick.ts). */
   quick: QuickCode;
+  /** Runs them ahead: translated to JavaScript (translate.ts), or runQuick on `quick`. */
+  runAhead: AheadRunner;
   /** The frame bytes FLAG_STACK instructions touch, as offsets from fp: [stackLo, stackHi). */
   stackLo: number;
   stackHi: number;

@@ -15,6 +15,7 @@ import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '.
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
 import { Executor, FLAG_FIRST, FLAG_MEMORY, FLAG_PRIVATE, FLAG_STACK } from './execute';
 import { encodeQuick, runQuick, type AheadState } from './quick';
+import { translate, type AheadRunner } from './translate';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, STACK_SLOTS, STACK_SPACING, TEXT_BASE, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
 import { Memory, readerFor, RuntimeFault, writerFor, type Segment, type Value } from './memory';
@@ -245,6 +246,9 @@ interface CpuRun {
 }
 
 const NO_QUICK = encodeQuick([], new Uint8Array(0));
+const NO_RUNNER: AheadRunner = () => {
+  throw new Error('internal: a function ran ahead before it was compiled');
+};
 
 /** Most slots a CPU runs ahead in one turn (keeps pause and the run budget responsive). */
 const RUN_AHEAD = 256;
@@ -377,7 +381,7 @@ export class Machine implements Port {
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
       const compiled: CompiledFunction = {
         lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD,
-        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), stackLo: 0, stackHi: 0,
+        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), runAhead: NO_RUNNER, stackLo: 0, stackHi: 0,
       };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
@@ -393,6 +397,9 @@ export class Machine implements Port {
       executor.compileFunction(compiled, forged);
       compiled.quick = encodeQuick(compiled.lowered.instrs, compiled.flags);
       compiled.ahead = compiled.flags;
+      const quick = compiled.quick;
+      compiled.runAhead = translate(quick, compiled.lowered.instrs, compiled.flags)
+        ?? ((flags, ops, mask, th, s, limit, missMask) => runQuick(quick, flags, ops, mask, th, s, limit, missMask));
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
       if (compiled.lowered.kind === 'thread') {
         this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
@@ -801,7 +808,7 @@ export class Machine implements Port {
     s.pc = f.pc;
     s.left = cpu.sliceLeft;
     s.missState = cpu.missState;
-    runQuick(fn.quick, fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
+    fn.runAhead(fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
     f.pc = s.pc;
     cpu.sliceLeft = s.left;
     cpu.missState = s.missState;

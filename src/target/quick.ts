@@ -60,6 +60,12 @@ const ANDS = 47;
 const ORS = 48;
 const XORS = 49;
 
+/** The kinds, for translate.ts (the switch below uses the constants themselves, which the engine sees as such). */
+export const KIND = {
+  CALL, LI, MOV, LDU32, LDI32, ST32, JMP, BZ, BNZ, BEQ, BNE, BLT, BLE, BGT, BGE, CEQ, CNE, CLT, CLE, CGT, CGE,
+  ADDU, SUBU, MULU, DIVU, REMU, SHLU, SHRU, ANDU, ORU, XORU, ADDS, SUBS, MULS, DIVS, REMS, SHLS, SHRS, ANDS, ORS, XORS,
+} as const;
+
 const BRANCH: Record<string, number> = { '==': BEQ, '!=': BNE, '<': BLT, '<=': BLE, '>': BGT, '>=': BGE };
 const COMPARE: Record<string, number> = { '==': CEQ, '!=': CNE, '<': CLT, '<=': CLE, '>': CGT, '>=': CGE };
 const UNSIGNED: Record<string, number> = { '+': ADDU, '-': SUBU, '*': MULU, '/': DIVU, '%': REMU, '<<': SHLU, '>>': SHRU, '&': ANDU, '|': ORU, '^': XORU };

@@ -637,7 +637,7 @@ export class Kernel {
     const bp: Breakpoint = {
       id: this.nextEventId++, owner: options.owner, hw, cls, pinned, disabled, excludeKernel, task, cpu, request,
       onHit: options.onHit, ptraceIndex, wideId, closed: false, count: 0, timeEnabled: 0, timeRunning: 0,
-      eligibleOn: -1, enabledSince: 0, runningSince: 0, occupiedSince: 0, register: -1, rotationKey: 0, mark: 0, handle: null,
+      eligibleOn: -1, enabledSince: 0, runningSince: 0, occupiedSince: 0, register: -1, rotationKey: 0, mark: 0, notedHw: null, notedPrune: -1, handle: null,
     };
     if (!pinned) this.scheduler.enqueue(bp);
     this.breakpoints.set(bp.id, bp);

@@ -50,6 +50,9 @@ export interface Breakpoint {
   rotationKey: number;
   /** Scratch mark for the scheduler's set computations (compared with a generation counter). */
   mark: number;
+  /** The hw the timeline last noted for it, and in which of its prunings: noting it again is then nothing to do. */
+  notedHw: HwInfo | null;
+  notedPrune: number;
   /** The caller's handle (a PerfEvent), made on first request. */
   handle: object | null;
 }

@@ -83,10 +83,12 @@ export class CpuState {
    * Which 8-byte granules (hashed into COLD_BUCKETS buckets) an installed range touches, so that an
    * access inside [hotMinLo, hotMaxHi) that touches none of them is turned away with two lookups
    * instead of a comparison per register. Ranges longer than COLD_WIDE are not marked: while any is
-   * installed (hotWide > 0) the filter is not used. hotMarked lists the buckets set, to clear them.
+   * installed (hotWide > 0) the filter is not used. hotMarked lists the buckets set (the first
+   * hotMarkedCount), to clear them; every bucket at most once, so it never needs more than COLD_BUCKETS.
    */
   readonly hotFilter = new Uint8Array(COLD_BUCKETS);
-  hotMarked: number[] = [];
+  readonly hotMarked = new Int32Array(COLD_BUCKETS);
+  hotMarkedCount = 0;
   hotWide = 0;
   readonly hotLo = new Float64Array(MAX_HOT);
   readonly hotHi = new Float64Array(MAX_HOT);
@@ -287,16 +289,25 @@ export class Scheduler {
 
   /** What the timeline knows of a breakpoint, (re)noted when it is new or modify() changed it. */
   noteEvent(bp: Breakpoint): void {
+    // Noted with this hw since the last pruning: the map has it (every rotation reinstalls the same ones).
+    if (bp.notedHw === bp.hw && bp.notedPrune === this.prunings) return;
     const info = this.timelineEvents.get(bp.id);
-    if (info !== undefined && info.hw === bp.hw) return;
-    if (info === undefined && this.timelineEvents.size >= this.pruneEventsAt) this.pruneEvents();
-    this.timelineEvents.set(bp.id, {
-      id: bp.id, owner: bp.owner, pinned: bp.pinned, addr: bp.hw.addr, len: bp.hw.len, access: typeNameOf(bp.hw.type), hw: bp.hw,
-    });
+    if (info === undefined || info.hw !== bp.hw) {
+      if (info === undefined && this.timelineEvents.size >= this.pruneEventsAt) this.pruneEvents();
+      this.timelineEvents.set(bp.id, {
+        id: bp.id, owner: bp.owner, pinned: bp.pinned, addr: bp.hw.addr, len: bp.hw.len, access: typeNameOf(bp.hw.type), hw: bp.hw,
+      });
+    }
+    bp.notedHw = bp.hw;
+    bp.notedPrune = this.prunings;
   }
+
+  /** Times pruneEvents() has run (a breakpoint noted before the last one may have been forgotten). */
+  private prunings = 0;
 
   /** Forget the breakpoints no record, register or waiting list names any more (amortised: the limit doubles). */
   private pruneEvents(): void {
+    this.prunings++;
     const keep = new Set<number>();
     const ring = this.timeline;
     if (ring !== null) for (let s = ring.firstSeq; s < ring.nextSeq; s++) keep.add(ring.eventAt(ring.indexOf(s)));
@@ -437,8 +448,8 @@ export class Scheduler {
     cpu.hotExec = exec;
     cpu.hotMinLo = minLo;
     cpu.hotMaxHi = maxHi;
-    for (const b of cpu.hotMarked) cpu.hotFilter[b] = 0;
-    cpu.hotMarked.length = 0;
+    for (let i = 0; i < cpu.hotMarkedCount; i++) cpu.hotFilter[cpu.hotMarked[i]] = 0;
+    cpu.hotMarkedCount = 0;
     let wide = 0;
     for (let i = 0; i < n; i++) {
       const lo = cpu.hotLo[i];
@@ -453,7 +464,7 @@ export class Scheduler {
         const b = coldBucket(last ? hi - 1 : x);
         if (cpu.hotFilter[b] === 0) {
           cpu.hotFilter[b] = 1;
-          cpu.hotMarked.push(b);
+          cpu.hotMarked[cpu.hotMarkedCount++] = b;
         }
         if (last) break;
       }
@@ -729,10 +740,25 @@ function rotateLeft<T>(a: T[], n: number): void {
   const k = a.length;
   if (k === 0 || n % k === 0) return;
   n %= k;
+  if (n <= ROTATE_ROOM) {
+    // The usual case, a window of a few registers: k moves instead of about 1.5 k swaps.
+    const room = rotateRoom as T[];
+    for (let i = 0; i < n; i++) room[i] = a[i];
+    for (let i = n; i < k; i++) a[i - n] = a[i];
+    for (let i = 0; i < n; i++) {
+      a[k - n + i] = room[i];
+      room[i] = null as T; // keeps nothing alive past the call
+    }
+    return;
+  }
   reverse(a, 0, n - 1);
   reverse(a, n, k - 1);
   reverse(a, 0, k - 1);
 }
+
+/** rotateLeft's room for the window it moves to the back, when that is at most ROTATE_ROOM long. */
+const ROTATE_ROOM = 16;
+const rotateRoom: unknown[] = new Array<unknown>(ROTATE_ROOM).fill(null);
 
 function reverse<T>(a: T[], i: number, j: number): void {
   for (; i < j; i++, j--) {

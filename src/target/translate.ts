@@ -134,9 +134,22 @@ export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Ar
   emit('} }');
   emit('s.pc = pc; s.left = left; s.slots = slots; s.ran = ran; s.statements = statements; s.accesses = accesses; s.missState = x; s.sliceCheck = sliceCheck;');
   emit('};');
+  // The same code (a program run again, restarted, or another machine of it) reuses one function,
+  // and so the engine's work on it.
+  const source = out.join('\n');
+  const known = made.get(source);
+  if (known !== undefined) return known;
+  let runner: AheadRunner;
   try {
-    return new Function(out.join('\n'))() as AheadRunner;
+    runner = new Function(source)() as AheadRunner;
   } catch {
     return null;
   }
+  if (made.size >= MAX_MADE) made.clear();
+  made.set(source, runner);
+  return runner;
 }
+
+/** Runners made, by their source text (bounded: forgotten all at once when full). */
+const made = new Map<string, AheadRunner>();
+const MAX_MADE = 512;

@@ -168,6 +168,7 @@ export class Kernel {
   // Tasks and CPUs
 
   createTask(name?: string): Task {
+    this.settleAll();
     if (name !== undefined && typeof name !== 'string') fail('EINVAL', 'task name must be a string');
     const pid = this.nextPid++;
     const record: TaskRecord = {
@@ -180,6 +181,7 @@ export class Kernel {
 
   /** The task ends: it leaves its CPU and every breakpoint it holds is released. */
   exitTask(task: Task | number): void {
+    this.settleAll();
     const t = this.taskOf(task);
     if (t.runningOn >= 0) this.scheduler.switchTo(this.scheduler.cpus[t.runningOn], null);
     for (const bp of [...t.breakpoints]) this.closeBreakpoint(bp);
@@ -192,6 +194,7 @@ export class Kernel {
 
   /** Run `task` on `cpu` (null: the CPU idles). A task runs on one CPU at a time. */
   contextSwitch(cpu: number, task: Task | number | null): void {
+    this.settleAll();
     const c = this.cpuOf(cpu);
     const t = task === null ? null : this.taskOf(task);
     if (t !== null && t.runningOn >= 0 && t.runningOn !== cpu) {
@@ -202,43 +205,61 @@ export class Kernel {
 
   /** Advance every CPU's clock by one unit, as tick(cpu, 1) on each in turn would (the simulator's cycle). */
   tickAll(): void {
-    const epoch = this.scheduler.checkpointEpoch;
-    for (const c of this.scheduler.cpus) {
-      if (c.clock + 1 > Number.MAX_SAFE_INTEGER) fail('EINVAL', `tick: cpu${c.index}'s clock (${c.clock}) would pass 2^53 time units`);
-      if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
-      if (c.clock + 1 < c.rotateAt) c.clock++;
-      else this.scheduler.tick(c, 1);
-    }
+    this.tickAllBy(1);
+    this.settleAll();
   }
 
   /**
-   * tickAll() `n` times over: the stretch up to the first rotation due on any CPU in one step per
-   * CPU, each rotation in its own tickAll(), so rotations are made and recorded in the same order.
+   * Every CPU's clock moves on by `n` units, as n calls of tickAll() would move it, but lazily: the
+   * time is owed to each CPU and paid when anything looks at or changes the kernel (every call but
+   * access() settles first), so a long stretch with flexible breakpoints rotating costs one
+   * jump per CPU (the closed form of tick()) instead of a rotation at a time. access() on a CPU
+   * that is owed time settles that CPU only if the access could meet a breakpoint eligible there,
+   * installed or waiting: one that meets none has no effect whatever the rotations would have
+   * installed. What comes out is what ticking unit by unit gives (clocks, registers, counts, hits,
+   * missed accesses, timeline intervals), except the order in which the timeline's intervals of
+   * different CPUs were recorded.
    */
   tickAllBy(n: number): void {
     if (!Number.isSafeInteger(n) || n < 0) fail('EINVAL', `tickAllBy ${String(n)}: need a whole number of time units >= 0`);
-    const cpus = this.scheduler.cpus;
-    while (n > 0) {
-      let quiet = n;
-      for (let i = 0; i < cpus.length; i++) {
-        const c = cpus[i];
-        if (c.clock + n > Number.MAX_SAFE_INTEGER) fail('EINVAL', `tick: cpu${c.index}'s clock (${c.clock}) would pass 2^53 time units`);
-        const gap = c.rotateAt - c.clock - 1;
-        if (gap < quiet) quiet = gap;
-      }
-      if (quiet <= 0) {
-        this.tickAll();
-        n--;
-        continue;
-      }
-      const epoch = this.scheduler.checkpointEpoch;
-      for (let i = 0; i < cpus.length; i++) {
-        const c = cpus[i];
-        if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
-        c.clock += quiet;
-      }
-      n -= quiet;
+    if (n === 0) return;
+    if (this.clockCeiling + this.ticksIssued + n > Number.MAX_SAFE_INTEGER) {
+      fail('EINVAL', `tickAllBy ${n}: a CPU's clock would pass 2^53 time units`);
     }
+    const scheduler = this.scheduler;
+    if (!scheduler.keepCold) {
+      // From now on every CPU keeps the list of its eligible flexible breakpoints, which access() needs to decide without settling.
+      scheduler.keepCold = true;
+      for (const c of scheduler.cpus) {
+        c.coldDirty = true;
+        scheduler.rebuildCold(c);
+      }
+    }
+    this.ticksIssued += n;
+  }
+
+  /** Units tickAllBy() has owed every CPU in all (CpuState.ticksApplied: how many of them each has had), and how many all have had. */
+  private ticksIssued = 0;
+  private ticksSettled = 0;
+  /** At least the largest clock − ticksApplied of any CPU: with ticksIssued, a bound on every clock. */
+  private clockCeiling = 0;
+
+  /** Pay every CPU the time it is owed. */
+  private settleAll(): void {
+    if (this.ticksSettled === this.ticksIssued) return;
+    for (const c of this.scheduler.cpus) this.settleCpu(c);
+    this.ticksSettled = this.ticksIssued;
+  }
+
+  /** Pay one CPU the time it is owed (its rotations in one jump). */
+  private settleCpu(c: CpuState): void {
+    const owed = this.ticksIssued - c.ticksApplied;
+    if (owed === 0) return;
+    c.ticksApplied = this.ticksIssued;
+    const epoch = this.scheduler.checkpointEpoch;
+    if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
+    if (c.clock + owed < c.rotateAt) c.clock += owed;
+    else this.scheduler.tick(c, owed);
   }
 
   /**
@@ -278,6 +299,7 @@ export class Kernel {
 
   /** Advance `cpu`'s simulated clock by `elapsed` units (flexible breakpoints rotate as it passes). */
   tick(cpu: number, elapsed: number): void {
+    this.settleAll();
     const c = this.cpuOf(cpu);
     if (!Number.isSafeInteger(elapsed) || elapsed < 0) {
       fail('EINVAL', `tick elapsed ${String(elapsed)}: need a whole number of time units >= 0`);
@@ -289,14 +311,17 @@ export class Kernel {
     const epoch = this.scheduler.checkpointEpoch;
     if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
     this.scheduler.tick(c, elapsed);
+    if (c.clock - c.ticksApplied > this.clockCeiling) this.clockCeiling = c.clock - c.ticksApplied;
   }
 
   runningTask(cpu: number): Task | null {
+    this.settleAll();
     const t = this.cpuOf(cpu).running;
     return t === null ? null : { pid: t.pid, name: t.name };
   }
 
   clock(cpu: number): number {
+    this.settleAll();
     return this.cpuOf(cpu).clock;
   }
 
@@ -305,6 +330,7 @@ export class Kernel {
    * no task) next rotates after a whole new interval of its overcommitted time.
    */
   setMuxInterval(interval: number): void {
+    this.settleAll();
     checkMux(interval);
     this.scheduler.setMuxInterval(interval, this.tasks.values());
   }
@@ -314,6 +340,7 @@ export class Kernel {
 
   /** perf_event_open(): pid -1 = no task (CPU-bound), cpu -1 = every CPU; both -1 is EINVAL. */
   perfEventOpen(attr: BreakpointAttr, target: EventTarget, options: OpenOptions = NO_OPTIONS): PerfEvent {
+    this.settleAll();
     const { pid, cpu } = this.checkTarget(target);
     const task = pid === -1 ? null : this.taskOf(pid);
     const bp = this.openBreakpoint(attr, task, cpu, this.checkOptions(options), null, null);
@@ -322,6 +349,7 @@ export class Kernel {
 
   /** One CPU-bound breakpoint on every CPU, all or nothing, reserved atomically. */
   registerWideBreakpoint(attr: BreakpointAttr, options: OpenOptions = NO_OPTIONS): WideBreakpoint {
+    this.settleAll();
     const opts = this.checkOptions(options);
     const req = this.normalizeAttr(attr);
     const cls = this.profile.classOf(req.type);
@@ -352,6 +380,7 @@ export class Kernel {
    * several events all or nothing without moving a single register when the change cannot be made.
    */
   checkPlan(close: readonly number[], open: readonly PlannedOpen[]): HwbpError | null {
+    this.settleAll();
     if (!Array.isArray(close) || !Array.isArray(open)) fail('EINVAL', 'checkPlan needs a list of event ids to close and a list of opens');
     const hidden = new Set<Breakpoint>();
     for (const id of close) {
@@ -388,11 +417,13 @@ export class Kernel {
 
   /** True while any reservation is counted (every counter of every class is inspected). */
   isUsed(): boolean {
+    this.settleAll();
     return this.accounting.some((a) => a.isUsed());
   }
 
   /** Counts and times of any open breakpoint, perf or ptrace (undefined if it is not open). */
   counts(id: number): EventCounts | undefined {
+    this.settleAll();
     const bp = this.breakpoints.get(id);
     return bp === undefined ? undefined : this.readCounts(bp);
   }
@@ -415,11 +446,13 @@ export class Kernel {
 
   /** PTRACE_PEEKUSER at a struct user offset; only u_debugreg[] is simulated. */
   peekUser(task: Task | number, offset: number): number {
+    this.settleAll();
     return this.ptrace.peek(this.taskOf(task), offset);
   }
 
   /** PTRACE_POKEUSER at a struct user offset; only u_debugreg[] is simulated. */
   pokeUser(task: Task | number, offset: number, value: number | bigint): void {
+    this.settleAll();
     this.ptrace.poke(this.taskOf(task), offset, value);
   }
 
@@ -439,8 +472,13 @@ export class Kernel {
       return this.badAccess(cpu, addr, size, kind);
     }
     const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
+    if (c.ticksApplied !== this.ticksIssued) {
+      // Time is owed to this CPU: an access that meets nothing eligible here is nothing, whatever is installed.
+      if (!this.mayMeet(c, addr, end, bit)) return null;
+      this.settleCpu(c);
+    }
     // A flexible breakpoint waiting for a register (only while recording the timeline) misses it.
-    if (addr < c.coldMaxHi && end > c.coldMinLo
+    if (this.scheduler.timeline !== null && addr < c.coldMaxHi && end > c.coldMinLo
       && (end - addr > COLD_GRANULE || c.coldWideCount !== 0 || c.coldHead[coldBucket(addr)] >= 0 || c.coldHead[coldBucket(end - 1)] >= 0)) {
       this.noteMisses(c, addr, end, bit);
     }
@@ -463,12 +501,44 @@ export class Kernel {
    */
   execWatched(cpu: number): boolean {
     const c = this.scheduler.cpus[cpu];
-    return c !== undefined && c.hotExec + c.coldExec > 0;
+    if (c === undefined) return false;
+    this.settleCpu(c);
+    return c.hotExec + c.coldExec > 0;
   }
 
-  /** execWatched() of some CPU. O(1). */
+  /**
+   * execWatched() of some CPU. O(1). Needs no settling: once time is owed (tickAllBy), every CPU
+   * lists its waiting flexible breakpoints too, so what rotations would install is counted already.
+   */
   get execWatchedAnywhere(): boolean {
     return this.scheduler.execWatched > 0;
+  }
+
+  /**
+   * Could an access of [addr, end) of this kind meet a breakpoint eligible on `c`: one installed now,
+   * or a flexible one (c's cold list holds every eligible flexible one, installed or not, once time
+   * can be owed)? Exact, and allocation-free.
+   */
+  private mayMeet(c: CpuState, addr: number, end: number, bit: number): boolean {
+    if (addr < c.hotMaxHi && end > c.hotMinLo) {
+      for (let i = 0; i < c.hotCount; i++) {
+        if ((c.hotMask[i] & bit) !== 0 && addr < c.hotHi[i] && end > c.hotLo[i]) return true;
+      }
+    }
+    if (addr >= c.coldMaxHi || end <= c.coldMinLo) return false;
+    const meets = (i: number) => (c.coldMask[i] & bit) !== 0 && addr < c.coldHi[i] && end > c.coldLo[i];
+    if (end - addr > COLD_WIDE) {
+      for (let i = 0; i < c.coldCount; i++) if (meets(i)) return true;
+      return false;
+    }
+    for (let i = 0; i < c.coldWideCount; i++) if (meets(c.coldWide[i])) return true;
+    for (let x = addr; ; x += COLD_GRANULE) {
+      const last = x >= end - 1;
+      for (let node = c.coldHead[coldBucket(last ? end - 1 : x)]; node >= 0; node = c.coldNodeNext[node]) {
+        if (meets(c.coldNodeRange[node])) return true;
+      }
+      if (last) return false;
+    }
   }
 
   /** Record the accesses missed by flexible breakpoints eligible on `c` but scheduled out. */
@@ -581,6 +651,7 @@ export class Kernel {
    * from the oldest kept), every interval still open, and the breakpoints they name. Columnar.
    */
   timeline(since = 0): KernelTimeline {
+    this.settleAll();
     if (!Number.isSafeInteger(since) || since < 0) fail('EINVAL', `timeline since ${String(since)}: need a sequence number >= 0`);
     return buildTimeline(this, since);
   }
@@ -589,6 +660,7 @@ export class Kernel {
   // Snapshot
 
   snapshot(): KernelSnapshot {
+    this.settleAll();
     return buildSnapshot(this);
   }
 
@@ -597,6 +669,7 @@ export class Kernel {
    * copied only later, CPU by CPU, before it first changes (src/hwbp/checkpoint.ts).
    */
   checkpointRegisters(): void {
+    this.settleAll();
     this.scheduler.checkpointEpoch++;
   }
 
@@ -605,6 +678,7 @@ export class Kernel {
    * was taken. Built once per checkpoint; later calls return the same objects.
    */
   registersAtCheckpoint(): CpuSnapshot[] | null {
+    this.settleAll();
     const epoch = this.scheduler.checkpointEpoch;
     if (epoch === 0) return null;
     if (this.checkpointView?.epoch !== epoch) this.checkpointView = { epoch, cpus: buildCheckpointCpus(this) };
@@ -619,6 +693,7 @@ export class Kernel {
     attr: BreakpointAttr, task: TaskRecord | null, cpu: number, options: { onHit: HitHandler | null; owner: string },
     ptraceIndex: number | null, wideId: number | null,
   ): Breakpoint {
+    this.settleAll();
     const req = this.normalizeAttr(attr);
     const cls = this.profile.classOf(req.type);
     const request: SlotRequest = { pid: task?.pid ?? -1, cpu, pinned: req.pinned, weight: 1 };
@@ -651,6 +726,7 @@ export class Kernel {
 
   /** @internal */
   closeBreakpoint(bp: Breakpoint): void {
+    this.settleAll();
     if (bp.closed) fail('EBADF', `event ${bp.id} is already closed`);
     this.scheduler.evict(bp);
     this.accounting[bp.cls].remove(bp.request);
@@ -671,6 +747,7 @@ export class Kernel {
 
   /** @internal */
   setDisabled(bp: Breakpoint, disabled: boolean): void {
+    this.settleAll();
     if (bp.closed) fail('EBADF', `event ${bp.id} is closed`);
     if (bp.disabled === disabled) return;
     this.scheduler.evict(bp);
@@ -684,6 +761,7 @@ export class Kernel {
    * @internal
    */
   modifyBreakpoint(bp: Breakpoint, changes: BreakpointAttrChanges): void {
+    this.settleAll();
     if (bp.closed) fail('EBADF', `event ${bp.id} is closed`);
     if (changes === null || typeof changes !== 'object') fail('EINVAL', 'modify needs an object of changes');
     for (const key of Object.keys(changes)) {
@@ -725,6 +803,7 @@ export class Kernel {
 
   /** @internal */
   readCounts(bp: Breakpoint): EventCounts {
+    this.settleAll();
     let enabled = bp.timeEnabled;
     let running = bp.timeRunning;
     if (bp.eligibleOn >= 0) {
@@ -741,6 +820,7 @@ export class Kernel {
 
   /** @internal */
   stateOf(bp: Breakpoint): EventState {
+    this.settleAll();
     if (bp.closed) return 'closed';
     if (bp.disabled) return 'off';
     if (bp.register >= 0) return 'active';

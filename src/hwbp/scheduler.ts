@@ -47,6 +47,8 @@ export class CpuState {
   running: TaskRecord | null = null;
   /** Simulated time on this CPU. */
   clock = 0;
+  /** How many of the time units Kernel.tickAllBy() has owed every CPU this one has had (added to clock). */
+  ticksApplied = 0;
   /** Per slot class, the breakpoint in each physical register (null = free). */
   readonly registers: (Breakpoint | null)[][];
   /** Control register as install/uninstall maintain it (x86 DR7). */
@@ -170,6 +172,8 @@ export class Scheduler {
   checkpointEpoch = 0;
   /** The register timeline (null: not recording), and what it knows of the breakpoints its records name. */
   timeline: TimelineRing | null = null;
+  /** Keep every CPU's list of eligible flexible breakpoints (cold) even when not recording: set once time can be owed (Kernel.tickAllBy). */
+  keepCold = false;
   readonly timelineEvents = new Map<number, TimelineEventInfo & { hw: HwInfo }>();
   private pruneEventsAt = 1024;
 
@@ -284,7 +288,7 @@ export class Scheduler {
     // units of its own overcommitted time.
     if (!anyOvercommitted) this.pauseTimer(cpu);
     else if (cpu.rotateAt === Infinity) cpu.rotateAt = cpu.clock + this.muxInterval - (cpu.running?.muxPhase ?? cpu.idlePhase);
-    if (this.timeline !== null) this.rebuildCold(cpu);
+    if (this.timeline !== null || this.keepCold) this.rebuildCold(cpu);
   }
 
   /** What the timeline knows of a breakpoint, (re)noted when it is new or modify() changed it. */
@@ -330,7 +334,7 @@ export class Scheduler {
     for (let i = 0; i < cpu.coldNodes; i++) cpu.coldHead[cpu.coldNodeBucket[i]] = -1;
     cpu.coldNodes = 0;
     cpu.coldWideCount = 0;
-    if (this.timeline !== null) {
+    if (this.timeline !== null || this.keepCold) {
       for (const bp of cpu.eligible) {
         if (bp.pinned) continue;
         if (n === cpu.coldLo.length) growCold(cpu);
@@ -640,7 +644,7 @@ export class Scheduler {
     cpu.clock = end;
     cpu.rotateAt = end;
     this.rebuildHot(cpu);
-    if (this.timeline !== null) this.rebuildCold(cpu);
+    if (this.timeline !== null || this.keepCold) this.rebuildCold(cpu);
     return true;
   }
 

@@ -520,7 +520,9 @@ export class Kernel {
    * can be owed)? Exact, and allocation-free.
    */
   private mayMeet(c: CpuState, addr: number, end: number, bit: number): boolean {
-    if (addr < c.hotMaxHi && end > c.hotMinLo) {
+    // The installed ones, behind the same granule filter as the hot path.
+    if (addr < c.hotMaxHi && end > c.hotMinLo
+      && (c.hotWide !== 0 || end - addr > COLD_GRANULE || (c.hotFilter[coldBucket(addr)] | c.hotFilter[coldBucket(end - 1)]) !== 0)) {
       for (let i = 0; i < c.hotCount; i++) {
         if ((c.hotMask[i] & bit) !== 0 && addr < c.hotHi[i] && end > c.hotLo[i]) return true;
       }

@@ -528,16 +528,15 @@ export class Kernel {
       }
     }
     if (addr >= c.coldMaxHi || end <= c.coldMinLo) return false;
-    const meets = (i: number) => (c.coldMask[i] & bit) !== 0 && addr < c.coldHi[i] && end > c.coldLo[i];
     if (end - addr > COLD_WIDE) {
-      for (let i = 0; i < c.coldCount; i++) if (meets(i)) return true;
+      for (let i = 0; i < c.coldCount; i++) if (coldMeets(c, i, addr, end, bit)) return true;
       return false;
     }
-    for (let i = 0; i < c.coldWideCount; i++) if (meets(c.coldWide[i])) return true;
+    for (let i = 0; i < c.coldWideCount; i++) if (coldMeets(c, c.coldWide[i], addr, end, bit)) return true;
     for (let x = addr; ; x += COLD_GRANULE) {
       const last = x >= end - 1;
       for (let node = c.coldHead[coldBucket(last ? end - 1 : x)]; node >= 0; node = c.coldNodeNext[node]) {
-        if (meets(c.coldNodeRange[node])) return true;
+        if (coldMeets(c, c.coldNodeRange[node], addr, end, bit)) return true;
       }
       if (last) return false;
     }
@@ -1032,6 +1031,11 @@ function checkMux(mux: unknown): void {
   if (!Number.isSafeInteger(mux) || (mux as number) < 1 || (mux as number) > MAX_MUX_INTERVAL) {
     fail('EINVAL', `muxInterval ${String(mux)}: need a whole number of time units from 1 to 2^32`);
   }
+}
+
+/** Does an access of [addr, end) of kind `bit` meet cold range i of `c`? */
+function coldMeets(c: CpuState, i: number, addr: number, end: number, bit: number): boolean {
+  return (c.coldMask[i] & bit) !== 0 && addr < c.coldHi[i] && end > c.coldLo[i];
 }
 
 export function createKernel(options: KernelOptions): Kernel {

@@ -247,7 +247,8 @@ export class Kernel {
   /** Pay every CPU the time it is owed. */
   private settleAll(): void {
     if (this.ticksSettled === this.ticksIssued) return;
-    for (const c of this.scheduler.cpus) this.settleCpu(c);
+    const cpus = this.scheduler.cpus;
+    for (let i = 0; i < cpus.length; i++) if (cpus[i].ticksApplied !== this.ticksIssued) this.settleCpu(cpus[i]);
     this.ticksSettled = this.ticksIssued;
   }
 
@@ -473,9 +474,18 @@ export class Kernel {
     }
     const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
     if (c.ticksApplied !== this.ticksIssued) {
-      // Time is owed to this CPU: an access that meets nothing eligible here is nothing, whatever is installed.
-      if (!this.mayMeet(c, addr, end, bit)) return null;
-      this.settleCpu(c);
+      const owed = this.ticksIssued - c.ticksApplied;
+      if (c.clock + owed < c.rotateAt) {
+        // Time is owed to this CPU, but no rotation: paying it is moving the clock.
+        const epoch = this.scheduler.checkpointEpoch;
+        if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
+        c.clock += owed;
+        c.ticksApplied = this.ticksIssued;
+      } else {
+        // A rotation is owed too: an access that meets nothing eligible here is nothing, whatever it would install.
+        if (!this.mayMeet(c, addr, end, bit)) return null;
+        this.settleCpu(c);
+      }
     }
     // A flexible breakpoint waiting for a register (only while recording the timeline) misses it.
     if (this.scheduler.timeline !== null && addr < c.coldMaxHi && end > c.coldMinLo

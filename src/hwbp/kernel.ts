@@ -194,7 +194,8 @@ export class Kernel {
 
   /** Run `task` on `cpu` (null: the CPU idles). A task runs on one CPU at a time. */
   contextSwitch(cpu: number, task: Task | number | null): void {
-    this.settleAll();
+    // Only this CPU changes (the task left its last CPU by a switch there, which paid that CPU).
+    if (Number.isInteger(cpu) && this.scheduler.cpus[cpu] !== undefined) this.settleCpu(this.scheduler.cpus[cpu]);
     const c = this.cpuOf(cpu);
     const t = task === null ? null : this.taskOf(task);
     if (t !== null && t.runningOn >= 0 && t.runningOn !== cpu) {
@@ -252,16 +253,38 @@ export class Kernel {
     this.ticksSettled = this.ticksIssued;
   }
 
-  /** Pay one CPU the time it is owed (its rotations in one jump). */
+  /**
+   * Pay one CPU the time it is owed (its rotations in one jump). Time owed from before the latest
+   * checkpoint is paid as of then: nothing is saved for the checkpoint while paying it, so the first
+   * change after it saves this CPU as it was at the checkpoint (checkpoint.ts).
+   */
   private settleCpu(c: CpuState): void {
     const owed = this.ticksIssued - c.ticksApplied;
     if (owed === 0) return;
+    const early = Math.min(owed, this.checkpointTicks - c.ticksApplied);
+    if (early > 0) {
+      // Nothing changed on this CPU since the checkpoint (every change settles it first), so its
+      // saved image belongs to an earlier epoch: passing that epoch keeps noteChange() from copying.
+      const scheduler = this.scheduler;
+      const epoch = scheduler.checkpointEpoch;
+      scheduler.checkpointEpoch = c.saved.epoch;
+      this.pay(c, early);
+      scheduler.checkpointEpoch = epoch;
+    }
     c.ticksApplied = this.ticksIssued;
+    this.pay(c, early > 0 ? owed - early : owed);
+  }
+
+  private pay(c: CpuState, n: number): void {
+    if (n <= 0) return;
     const epoch = this.scheduler.checkpointEpoch;
     if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
-    if (c.clock + owed < c.rotateAt) c.clock += owed;
-    else this.scheduler.tick(c, owed);
+    if (c.clock + n < c.rotateAt) c.clock += n;
+    else this.scheduler.tick(c, n);
   }
+
+  /** ticksIssued at the latest checkpointRegisters(). */
+  private checkpointTicks = 0;
 
   /**
    * Bumped whenever a breakpoint is opened, closed or changed: an answer of watches() stays true
@@ -474,18 +497,10 @@ export class Kernel {
     }
     const end = bit === ACCESS_EXEC ? addr + 1 : addr + size; // execute matches the instruction's first byte
     if (c.ticksApplied !== this.ticksIssued) {
-      const owed = this.ticksIssued - c.ticksApplied;
-      if (c.clock + owed < c.rotateAt) {
-        // Time is owed to this CPU, but no rotation: paying it is moving the clock.
-        const epoch = this.scheduler.checkpointEpoch;
-        if (c.saved.clockEpoch !== epoch) c.saved.saveClock(c, epoch);
-        c.clock += owed;
-        c.ticksApplied = this.ticksIssued;
-      } else {
-        // A rotation is owed too: an access that meets nothing eligible here is nothing, whatever it would install.
-        if (!this.mayMeet(c, addr, end, bit)) return null;
-        this.settleCpu(c);
-      }
+      // Time is owed to this CPU. With a rotation among it, an access that meets nothing eligible here
+      // is nothing, whatever the rotations would install: the time stays owed. Otherwise pay it now.
+      if (c.clock + (this.ticksIssued - c.ticksApplied) >= c.rotateAt && !this.mayMeet(c, addr, end, bit)) return null;
+      this.settleCpu(c);
     }
     // A flexible breakpoint waiting for a register (only while recording the timeline) misses it.
     if (this.scheduler.timeline !== null && addr < c.coldMaxHi && end > c.coldMinLo
@@ -680,7 +695,8 @@ export class Kernel {
    * copied only later, CPU by CPU, before it first changes (src/hwbp/checkpoint.ts).
    */
   checkpointRegisters(): void {
-    this.settleAll();
+    // O(1) even with time owed: each CPU pays what it owed from before this moment as of then (settleCpu).
+    this.checkpointTicks = this.ticksIssued;
     this.scheduler.checkpointEpoch++;
   }
 

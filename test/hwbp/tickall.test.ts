@@ -63,8 +63,11 @@ describe('kernel: tickAllBy and watches', () => {
     }), { numRuns: 150, seed: 11 });
   });
 
-  it('time owed, then accesses: the same hits and missed accesses as when it is paid at once (random accesses)', () => {
-    const accessArb = fc.record({ cpu: fc.nat(3), word: fc.nat(40), kind: fc.constantFrom('read', 'write') as fc.Arbitrary<'read' | 'write'>, size: fc.constantFrom(1, 2, 4, 8) });
+  it('time owed, then accesses and checkpoints: the same hits, missed accesses and registers at the checkpoint as when it is paid at once', () => {
+    const accessArb = fc.record({
+      cpu: fc.nat(3), word: fc.nat(40), kind: fc.constantFrom('read', 'write') as fc.Arbitrary<'read' | 'write'>, size: fc.constantFrom(1, 2, 4, 8),
+      checkpoint: fc.boolean(),
+    });
     fc.assert(fc.property(shape, fc.array(fc.tuple(fc.nat(120), accessArb), { minLength: 1, maxLength: 40 }), (s, script) => {
       const lazy = build(s);
       const eager = build(s);
@@ -77,7 +80,13 @@ describe('kernel: tickAllBy and watches', () => {
         const l = lazy.access(cpu, addr, a.size, a.kind);
         const e = eager.access(cpu, addr, a.size, a.kind);
         assert.deepEqual(l, e);
+        if (a.checkpoint) {
+          // Marked while time is owed: the registers at the mark are still the ones paid up to it.
+          lazy.checkpointRegisters();
+          eager.checkpointRegisters();
+        }
       }
+      assert.deepEqual(lazy.registersAtCheckpoint(), eager.registersAtCheckpoint());
       assert.deepEqual(lazy.snapshot(), eager.snapshot());
       assert.deepEqual(canonical(lazy.timeline(0)), canonical(eager.timeline(0)));
     }), { numRuns: 200, seed: 12 });

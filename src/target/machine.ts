@@ -308,7 +308,8 @@ export class Machine implements Port {
   private readonly sleepers = new Set<ThreadRecord>();
   private readonly cpus: CpuRun[] = [];
   private readonly random: () => number;
-  private readonly listeners: ((e: MachineEvent) => void)[] = [];
+  /** Replaced, never changed in place: emit() walks the array it started with while listeners come and go. */
+  private listeners: readonly ((e: MachineEvent) => void)[] = [];
   /**
    * Events whose hits stop the program (the debugger's; ptrace breakpoints always do), each with the
    * byte range it really watches: a register may cover more than was asked for (x86 can only watch
@@ -441,15 +442,16 @@ export class Machine implements Port {
   }
 
   on(listener: (e: MachineEvent) => void): () => void {
-    this.listeners.push(listener);
+    this.listeners = [...this.listeners, listener];
     return () => {
       const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i >= 0) this.listeners = [...this.listeners.slice(0, i), ...this.listeners.slice(i + 1)];
     };
   }
 
   private emit(e: MachineEvent): void {
-    for (const l of [...this.listeners]) l(e);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](e);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -1146,7 +1148,15 @@ export class Machine implements Port {
       if (last !== undefined && last.size === hit.size && last.value === formatted && last.threadId !== t.id) {
         sameAs = { threadId: last.threadId, thread: last.thread, time: last.time };
       }
-      this.lastWrites.set(hit.addr, { value: formatted, size: hit.size, threadId: t.id, thread: t.name, time: this.now });
+      if (last === undefined) {
+        this.lastWrites.set(hit.addr, { value: formatted, size: hit.size, threadId: t.id, thread: t.name, time: this.now });
+      } else {
+        last.value = formatted;
+        last.size = hit.size;
+        last.threadId = t.id;
+        last.thread = t.name;
+        last.time = this.now;
+      }
     }
     this.pendingHits.push({
       hit, kind: hit.kind, type: typeToString(type), oldValue: oldValue === null ? null : formatValue(oldValue, type),

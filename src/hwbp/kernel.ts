@@ -499,7 +499,15 @@ export class Kernel {
     if (c.ticksApplied !== this.ticksIssued) {
       // Time is owed to this CPU. With a rotation among it, an access that meets nothing eligible here
       // is nothing, whatever the rotations would install: the time stays owed. Otherwise pay it now.
-      if (c.clock + (this.ticksIssued - c.ticksApplied) >= c.rotateAt && !this.mayMeet(c, addr, end, bit)) return null;
+      if (c.clock + (this.ticksIssued - c.ticksApplied) >= c.rotateAt) {
+        // Most such accesses touch no granule anything eligible marks: said here without a call.
+        if (end - addr <= COLD_GRANULE && c.coldWideCount === 0 && c.hotWide === 0) {
+          const first = coldBucket(addr);
+          const last = coldBucket(end - 1);
+          if (c.coldHead[first] < 0 && c.coldHead[last] < 0 && (c.hotFilter[first] | c.hotFilter[last]) === 0) return null;
+        }
+        if (!this.mayMeet(c, addr, end, bit)) return null;
+      }
       this.settleCpu(c);
     }
     // A flexible breakpoint waiting for a register (only while recording the timeline) misses it.

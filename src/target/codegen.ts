@@ -83,8 +83,11 @@ export interface CompiledFunction {
   ahead: Uint8Array;
   /** The instructions encoded for the run-ahead interpreter (quick.ts). */
   quick: QuickCode;
-  /** Runs them ahead: translated to JavaScript (translate.ts), or runQuick on `quick`. */
+  /** Runs them ahead: translated to JavaScript (translate.ts), or runQuick on `quick`; reads which may run ahead from the flags given. */
   runAhead: AheadRunner;
+  /** The same with the stops written in, for when `ahead` is `flags` (no breakpoint here): a frame not quiet, and a quiet one. */
+  runLoud: AheadRunner;
+  runQuiet: AheadRunner;
   /** The frame bytes FLAG_STACK instructions touch, as offsets from fp: [stackLo, stackHi). */
   stackLo: number;
   stackHi: number;

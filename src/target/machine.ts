@@ -382,7 +382,7 @@ export class Machine implements Port {
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
       const compiled: CompiledFunction = {
         lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD,
-        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), runAhead: NO_RUNNER, stackLo: 0, stackHi: 0,
+        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), runAhead: NO_RUNNER, runLoud: NO_RUNNER, runQuiet: NO_RUNNER, stackLo: 0, stackHi: 0,
       };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
@@ -401,6 +401,9 @@ export class Machine implements Port {
       const quick = compiled.quick;
       compiled.runAhead = translate(quick, compiled.lowered.instrs, compiled.flags)
         ?? ((flags, ops, mask, th, s, limit, missMask) => runQuick(quick, flags, ops, mask, th, s, limit, missMask));
+      // With no breakpoint in the function, the stops are known: one runner each for a frame that is quiet and one that is not.
+      compiled.runLoud = translate(quick, compiled.lowered.instrs, compiled.flags, FLAG_PRIVATE) ?? compiled.runAhead;
+      compiled.runQuiet = translate(quick, compiled.lowered.instrs, compiled.flags, FLAG_PRIVATE | FLAG_STACK) ?? compiled.runAhead;
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
       if (compiled.lowered.kind === 'thread') {
         this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
@@ -810,7 +813,8 @@ export class Machine implements Port {
     s.pc = f.pc;
     s.left = cpu.sliceLeft;
     s.missState = cpu.missState;
-    fn.runAhead(fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
+    const runner = fn.ahead !== fn.flags ? fn.runAhead : quiet ? fn.runQuiet : fn.runLoud;
+    runner(fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
     f.pc = s.pc;
     cpu.sliceLeft = s.left;
     cpu.missState = s.missState;

@@ -59,18 +59,26 @@ const DIVISION: ReadonlySet<number> = new Set([KIND.DIVU, KIND.REMU, KIND.DIVS, 
 
 /**
  * The runner for one function, or null when it is left to runQuick. `flags` are the function's
- * own (execute.ts): which instructions begin a statement and which are frame accesses do not change;
- * whether one may run ahead does (breakpoints), so the runner reads that from the flags it is given.
+ * own (execute.ts): which instructions begin a statement and which are frame accesses do not change.
+ *
+ * With `mask` null, whether an instruction may run ahead is read at run time from the flags the
+ * runner is given (breakpoints take that away from theirs), as runQuick does. With a mask
+ * (FLAG_PRIVATE, or with FLAG_STACK for a quiet frame) the stops are written in: for a function
+ * with no breakpoint, called with that mask. That runner counts less as it goes: the instructions it
+ * ran are the timeslice it used, and it looks at the slot limit only where it jumps or misses the
+ * cache (straight code cannot run long), which may take it a little past the limit.
  */
-export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Array): AheadRunner | null {
+export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Array, mask: number | null = null): AheadRunner | null {
   const n = instrs.length;
   if (n === 0 || n > MAX_TRANSLATED || !translationAllowed()) return null;
+  const fixed = mask !== null;
   const out: string[] = [];
   const emit = (s: string) => out.push(s);
   emit('"use strict";');
   emit('return function ahead(flags, ops, mask, th, s, limit, missMask) {');
   emit('const regs = th.regs; const stack = th.stack; const view = stack.view; const frame = th.fp - stack.base;');
-  emit('let pc = s.pc, left = s.left, slots = 0, ran = 0, statements = 0, accesses = 0, x = s.missState, sliceCheck = false, next = 0;');
+  emit('const left0 = s.left;');
+  emit('let pc = s.pc, left = left0, slots = 0, ran = 0, misses = 0, statements = 0, accesses = 0, x = s.missState, sliceCheck = false, next = 0;');
   emit('run: for (;;) { switch (pc) {');
   for (let k = 0; k < n; k++) {
     const kind = q.kind[k];
@@ -81,17 +89,29 @@ export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Ar
     const rhs = q.b[k] < 0 ? literal(q.imm[k]) : `regs[${q.b[k]}]`;
     const target = q.target[k];
     emit(`case ${k}:`);
-    emit(`if (slots >= limit || (flags[${k}] & mask) === 0) { pc = ${k}; break run; }`);
+    if (fixed) {
+      if ((flags[k] & mask) === 0) {
+        emit(`pc = ${k}; break run;`);
+        continue;
+      }
+    } else {
+      emit(`if (slots >= limit || (flags[${k}] & mask) === 0) { pc = ${k}; break run; }`);
+    }
     if (stack) {
       emit('x ^= x << 13; x ^= x >>> 17; x ^= x << 5;');
-      emit(`if ((x & missMask) === 0) { slots++; pc = ${k}; continue run; }`);
+      emit(fixed
+        ? `if ((x & missMask) === 0) { misses++; pc = ${k}; if (left0 - left + misses >= limit) break run; continue run; }`
+        : `if ((x & missMask) === 0) { slots++; pc = ${k}; continue run; }`);
       emit('accesses++;');
     }
     // What counting an instruction that ran, then going to `to`, looks like (`to` is an expression).
     const done = (to: string, fallsThrough: boolean): string => {
-      const count = `slots++; ran++;${first ? ' statements++;' : ''}`;
+      const count = fixed ? (first ? 'statements++;' : '') : `slots++; ran++;${first ? ' statements++;' : ''}`;
       const slice = `if (--left <= 0) { pc = ${to}; sliceCheck = true; break run; }`;
-      return fallsThrough ? `${count} ${slice}` : `${count} ${slice} pc = ${to}; continue run;`;
+      if (fallsThrough) return `${count} ${slice}`;
+      return fixed
+        ? `${count} ${slice} pc = ${to}; if (left0 - left + misses >= limit) break run; continue run;`
+        : `${count} ${slice} pc = ${to}; continue run;`;
     };
     const sequential = k + 1 < n; // the next case follows: fall into it
     const onward = (): string => done(String(k + 1), sequential);
@@ -132,6 +152,7 @@ export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Ar
   }
   emit('default: break run;');
   emit('} }');
+  if (fixed) emit('ran = left0 - left; slots = ran + misses;');
   emit('s.pc = pc; s.left = left; s.slots = slots; s.ran = ran; s.statements = statements; s.accesses = accesses; s.missState = x; s.sliceCheck = sliceCheck;');
   emit('};');
   // The same code (a program run again, restarted, or another machine of it) reuses one function,

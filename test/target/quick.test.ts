@@ -67,13 +67,18 @@ function thread(r0: Value, r1: Value, bytes: number[]): ExecThread {
 type Runner = (flags: Uint8Array, ops: CompiledFunction['code'], mask: number, th: ExecThread, s: AheadState, limit: number, missMask: number) => void;
 
 /** The two ways of running ahead: the interpreter, and the function's code translated to JavaScript. */
-const RUNNERS: Record<string, (instrs: Instr[], flags: Uint8Array) => Runner> = {
+const RUNNERS: Record<string, (instrs: Instr[], flags: Uint8Array, mask: number) => Runner> = {
   interpreter: (instrs, flags) => {
     const q = encodeQuick(instrs, flags);
     return (...args) => runQuick(q, ...args);
   },
   translated: (instrs, flags) => {
     const run = translate(encodeQuick(instrs, flags), instrs, flags);
+    assert.ok(run !== null, 'this host can translate');
+    return run;
+  },
+  'translated, stops written in': (instrs, flags, mask) => {
+    const run = translate(encodeQuick(instrs, flags), instrs, flags, mask);
     assert.ok(run !== null, 'this host can translate');
     return run;
   },
@@ -101,7 +106,7 @@ for (const [name, makeRunner] of Object.entries(RUNNERS)) describe(`running ahea
       const th = thread(r0, r1, bytes);
       const s: AheadState = { pc: 0, left: 100, slots: 0, ran: 0, statements: 0, accesses: 0, missState: 12345, sliceCheck: false };
       // A miss needs the draw's low 31 bits all zero: practically never.
-      makeRunner([ins], flags)(flags, fn.quiet, FLAG_PRIVATE | FLAG_STACK, th, s, 1, 0x7fff_ffff);
+      makeRunner([ins], flags, FLAG_PRIVATE | FLAG_STACK)(flags, fn.quiet, FLAG_PRIVATE | FLAG_STACK, th, s, 1, 0x7fff_ffff);
       if (s.slots === 1 && s.ran === 0) return; // a cache miss took the one slot: nothing ran
       if (refNext === 'fault') {
         assert.deepEqual([s.ran, s.pc, th.regs], [0, 0, ref.regs], 'a faulting instruction is left to run in its own turn');
@@ -128,7 +133,7 @@ for (const [name, makeRunner] of Object.entries(RUNNERS)) describe(`running ahea
     const lowered = { name: 'f', kind: 'fn', instrs, statements: [], params: [] } as unknown as LoweredFunction;
     const fn = { lowered, code: [], flags: new Uint8Array(0), frameBytes: 32 } as unknown as CompiledFunction;
     new Executor(port, new Map()).compileFunction(fn, false);
-    const run = makeRunner(instrs, fn.flags);
+    const run = makeRunner(instrs, fn.flags, FLAG_PRIVATE);
     const s: AheadState = { pc: 0, left: 100, slots: 0, ran: 0, statements: 0, accesses: 0, missState: 1, sliceCheck: false };
     const th = thread(5, 0, []);
     run(fn.flags, fn.quiet, FLAG_PRIVATE, th, s, 100, 7);

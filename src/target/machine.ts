@@ -730,7 +730,7 @@ export class Machine implements Port {
       }
     }
     // Once the stepping thread executes anything, the next boundary can end the step.
-    if (this.stepping?.thread === th) this.stepping.armed = true;
+    if (checked && this.stepping?.thread === th) this.stepping.armed = true;
     th.resumeFlag = false;
     th.trap = null;
     const depth = th.frames.length;
@@ -782,7 +782,8 @@ export class Machine implements Port {
       this.moveOn(cpu, t + 1);
       return this.finished;
     }
-    this.moveOn(cpu, cpu.current === th && this.mayRunAhead() ? this.runAhead(cpu, th, t + 1) : t + 1);
+    // mayRunAhead(), read afresh (a spawn may have opened an execute breakpoint for the new thread).
+    this.moveOn(cpu, cpu.current === th && !this.exact && this.stepping === null && !kernel.execWatchedAnywhere ? this.runAhead(cpu, th, t + 1) : t + 1);
     return null;
   }
 

@@ -227,15 +227,6 @@ export class Kernel {
     if (this.clockCeiling + this.ticksIssued + n > Number.MAX_SAFE_INTEGER) {
       fail('EINVAL', `tickAllBy ${n}: a CPU's clock would pass 2^53 time units`);
     }
-    const scheduler = this.scheduler;
-    if (!scheduler.keepCold) {
-      // From now on every CPU keeps the list of its eligible flexible breakpoints, which access() needs to decide without settling.
-      scheduler.keepCold = true;
-      for (const c of scheduler.cpus) {
-        c.coldDirty = true;
-        scheduler.rebuildCold(c);
-      }
-    }
     this.ticksIssued += n;
   }
 
@@ -540,8 +531,8 @@ export class Kernel {
   }
 
   /**
-   * execWatched() of some CPU. O(1). Needs no settling: once time is owed (tickAllBy), every CPU
-   * lists its waiting flexible breakpoints too, so what rotations would install is counted already.
+   * execWatched() of some CPU. O(1). Needs no settling: every CPU lists its waiting flexible
+   * breakpoints too (its cold list), so what rotations would install is counted already.
    */
   get execWatchedAnywhere(): boolean {
     return this.scheduler.execWatched > 0;
@@ -549,8 +540,8 @@ export class Kernel {
 
   /**
    * Could an access of [addr, end) of this kind meet a breakpoint eligible on `c`: one installed now,
-   * or a flexible one (c's cold list holds every eligible flexible one, installed or not, once time
-   * can be owed)? Exact, and allocation-free.
+   * or a flexible one (c's cold list holds every eligible flexible one, installed or not)? Exact, and
+   * allocation-free.
    */
   private mayMeet(c: CpuState, addr: number, end: number, bit: number): boolean {
     // The installed ones, behind the same granule filter as the hot path.

@@ -172,8 +172,6 @@ export class Scheduler {
   checkpointEpoch = 0;
   /** The register timeline (null: not recording), and what it knows of the breakpoints its records name. */
   timeline: TimelineRing | null = null;
-  /** Keep every CPU's list of eligible flexible breakpoints (cold) even when not recording: set once time can be owed (Kernel.tickAllBy). */
-  keepCold = false;
   readonly timelineEvents = new Map<number, TimelineEventInfo & { hw: HwInfo }>();
   private pruneEventsAt = 1024;
 
@@ -288,7 +286,7 @@ export class Scheduler {
     // units of its own overcommitted time.
     if (!anyOvercommitted) this.pauseTimer(cpu);
     else if (cpu.rotateAt === Infinity) cpu.rotateAt = cpu.clock + this.muxInterval - (cpu.running?.muxPhase ?? cpu.idlePhase);
-    if (this.timeline !== null || this.keepCold) this.rebuildCold(cpu);
+    this.rebuildCold(cpu);
   }
 
   /** What the timeline knows of a breakpoint, (re)noted when it is new or modify() changed it. */
@@ -334,35 +332,33 @@ export class Scheduler {
     for (let i = 0; i < cpu.coldNodes; i++) cpu.coldHead[cpu.coldNodeBucket[i]] = -1;
     cpu.coldNodes = 0;
     cpu.coldWideCount = 0;
-    if (this.timeline !== null || this.keepCold) {
-      for (const bp of cpu.eligible) {
-        if (bp.pinned) continue;
-        if (n === cpu.coldLo.length) growCold(cpu);
-        const { lo, hi } = bp.hw;
-        cpu.coldLo[n] = lo;
-        cpu.coldHi[n] = hi;
-        cpu.coldMask[n] = bp.hw.accessMask;
-        cpu.coldClass[n] = bp.cls;
-        cpu.coldStamp[n] = 0;
-        cpu.coldBreakpoint[n] = bp;
-        if (lo < minLo) minLo = lo;
-        if (hi > maxHi) maxHi = hi;
-        if (hi - lo > COLD_WIDE) {
-          if (cpu.coldWideCount === cpu.coldWide.length) cpu.coldWide = grown(cpu.coldWide, new Int32Array(cpu.coldWide.length * 2));
-          cpu.coldWide[cpu.coldWideCount++] = n;
-        } else {
-          // One node per granule the range touches (its first byte, then every granule on, then its last).
-          let previous = -1;
-          for (let x = lo; ; x += COLD_GRANULE) {
-            const last = x >= hi - 1;
-            const bucket = coldBucket(last ? hi - 1 : x);
-            if (bucket !== previous) addColdNode(cpu, bucket, n);
-            previous = bucket;
-            if (last) break;
-          }
+    for (const bp of cpu.eligible) {
+      if (bp.pinned) continue;
+      if (n === cpu.coldLo.length) growCold(cpu);
+      const { lo, hi } = bp.hw;
+      cpu.coldLo[n] = lo;
+      cpu.coldHi[n] = hi;
+      cpu.coldMask[n] = bp.hw.accessMask;
+      cpu.coldClass[n] = bp.cls;
+      cpu.coldStamp[n] = 0;
+      cpu.coldBreakpoint[n] = bp;
+      if (lo < minLo) minLo = lo;
+      if (hi > maxHi) maxHi = hi;
+      if (hi - lo > COLD_WIDE) {
+        if (cpu.coldWideCount === cpu.coldWide.length) cpu.coldWide = grown(cpu.coldWide, new Int32Array(cpu.coldWide.length * 2));
+        cpu.coldWide[cpu.coldWideCount++] = n;
+      } else {
+        // One node per granule the range touches (its first byte, then every granule on, then its last).
+        let previous = -1;
+        for (let x = lo; ; x += COLD_GRANULE) {
+          const last = x >= hi - 1;
+          const bucket = coldBucket(last ? hi - 1 : x);
+          if (bucket !== previous) addColdNode(cpu, bucket, n);
+          previous = bucket;
+          if (last) break;
         }
-        n++;
       }
+      n++;
     }
     for (let i = n; i < cpu.coldCount; i++) cpu.coldBreakpoint[i] = null;
     cpu.coldCount = n;
@@ -644,7 +640,7 @@ export class Scheduler {
     cpu.clock = end;
     cpu.rotateAt = end;
     this.rebuildHot(cpu);
-    if (this.timeline !== null || this.keepCold) this.rebuildCold(cpu);
+    this.rebuildCold(cpu);
     return true;
   }
 

@@ -23,10 +23,10 @@ export const FLAG_FIRST = 1;
 export const FLAG_MEMORY = 2;
 export const FLAG_PRIVATE = 4;
 /**
- * A load or store at a fixed offset in the thread's own frame, in a function that never lets a
- * local's address out (no `lea` of the frame) in a program that cannot make a pointer from a
- * number: no other thread can reach those bytes, so only the debug registers could see the access.
- * While no breakpoint covers the frame it runs ahead like a private one (CompiledFunction.quiet).
+ * A load or store at a fixed offset in the thread's own frame, in a program that gives no thread a
+ * way into another's frame (machine.ts decides: no local's address taken, no pointer arithmetic, no
+ * pointer made from a number, no 64-bit index): only the debug registers could see the access. While
+ * no breakpoint covers the frame it runs ahead like a private one (CompiledFunction.quiet).
  */
 export const FLAG_STACK = 8;
 
@@ -38,11 +38,11 @@ export class Executor {
 
   /**
    * Compile a function's instructions (the CompiledFunction must already be registered).
-   * `forgedPointers`: the program can turn a number into a pointer, so no frame is private.
+   * `reachable`: some thread of the program could reach another's frame, so no frame is private.
    */
-  compileFunction(target: CompiledFunction, forgedPointers: boolean): void {
+  compileFunction(target: CompiledFunction, reachable: boolean): void {
     const instrs = target.lowered.instrs;
-    const escapes = forgedPointers || instrs.some((i) => i.op === 'lea' && i.mem.base === 'fp');
+    const escapes = reachable;
     target.flags = new Uint8Array(instrs.length);
     target.stackLo = Infinity;
     target.stackHi = -Infinity;

@@ -392,8 +392,14 @@ export class Machine implements Port {
     const gen = new CodeGen(this);
     const rawGen = new CodeGen({ ...this.portFunctions(), memory: this.memory, access: null });
     const executor = new Executor(this, byName);
-    // A number turned into a pointer could reach any frame: then no frame access is private.
-    const forged = [...this.functions.values()].some((c) => c.lowered.instrs.some((i) => i.op === 'cvt' && i.to.k === 'ptr' && i.from.k !== 'ptr'));
+    // Could a thread ever reach another's frame? Only through a local's address (kept, or left
+    // dangling after its function returned and another call reused the bytes), pointer arithmetic, a
+    // pointer made from a number, or an index wide enough to jump from a global into the stacks
+    // (32-bit ones reach 16 GiB past a global; the stacks lie 2^47 up). A program that does none of
+    // these has private frames.
+    const forged = [...this.functions.values()].some((c) => c.lowered.instrs.some((i) =>
+      (i.op === 'lea' && i.mem.base === 'fp') || i.op === 'padd' || (i.op === 'cvt' && i.to.k === 'ptr' && i.from.k !== 'ptr')
+      || ((i.op === 'ld' || i.op === 'st' || i.op === 'lea') && i.mem.index >= 0 && i.mem.wideIndex)));
     for (const compiled of this.functions.values()) {
       executor.compileFunction(compiled, forged);
       compiled.quick = encodeQuick(compiled.lowered.instrs, compiled.flags);
@@ -485,12 +491,14 @@ export class Machine implements Port {
     for (const a of addrs) this.softwareBreakpoints.add(a);
     this.hasBreakpoints = this.softwareBreakpoints.size > 0;
     // Running ahead stops before a breakpoint's instruction, which then takes its own turn and stops there.
+    // A function without one keeps its own flags (and so the runners with the stops written in).
     for (const compiled of this.functions.values()) {
       const f = compiled.lowered;
-      compiled.ahead = this.hasBreakpoints ? compiled.flags.slice() : compiled.flags;
+      compiled.ahead = compiled.flags;
       if (!this.hasBreakpoints) continue;
       f.instrs.forEach((ins, pc) => {
         if (this.softwareBreakpoints.has(ins.addr) || (ins.first && this.softwareBreakpoints.has(f.statements[ins.stmt].codeAddr))) {
+          if (compiled.ahead === compiled.flags) compiled.ahead = compiled.flags.slice();
           compiled.ahead[pc] &= ~(FLAG_PRIVATE | FLAG_STACK);
         }
       });

@@ -2,11 +2,12 @@
  * The simulated machine: CPUs running the threads of a .hwsim program, every memory access and
  * every statement fetch going through the debug registers installed on that CPU (src/hwbp).
  *
- * Time advances in cycles; in each cycle every CPU executes at most one micro-operation of the
- * thread it runs (the CPUs take turns in an order drawn from the seeded generator, so a seed fixes
- * the interleaving). A data watchpoint traps after the micro-operation that touched it; an execute
- * breakpoint faults before the statement runs. A stop never perturbs the schedule: running again
- * resumes exactly where it stopped.
+ * Time advances in cycles; in each cycle every CPU executes at most one instruction of the thread
+ * it runs (the CPUs take turns in an order drawn from the seed, cycle by cycle, so a seed fixes the
+ * interleaving). What only its own thread can see, a CPU runs ahead of the others (run(), below).
+ * A data watchpoint traps after the instruction that touched it; an execute breakpoint faults
+ * before the instruction runs. A stop never perturbs the schedule: running again resumes exactly
+ * where it stopped.
  *
  * The machine knows nothing of DAP; the adapter drives it through the methods below and reads
  * plain data back.

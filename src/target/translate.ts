@@ -166,11 +166,17 @@ export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Ar
   } catch {
     return null;
   }
-  if (made.size >= MAX_MADE) made.clear();
+  if (made.size >= MAX_MADE || madeChars + source.length > MAX_MADE_CHARS) {
+    made.clear();
+    madeChars = 0;
+  }
   made.set(source, runner);
+  madeChars += source.length;
   return runner;
 }
 
-/** Runners made, by their source text (bounded: forgotten all at once when full). */
+/** Runners made, by their source text (bounded in number and in text kept: forgotten all at once when full). */
 const made = new Map<string, AheadRunner>();
 const MAX_MADE = 512;
+const MAX_MADE_CHARS = 32 * 1024 * 1024;
+let madeChars = 0;

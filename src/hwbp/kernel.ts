@@ -225,7 +225,7 @@ export class Kernel {
     if (!Number.isSafeInteger(n) || n < 0) fail('EINVAL', `tickAllBy ${String(n)}: need a whole number of time units >= 0`);
     if (n === 0) return;
     if (this.clockCeiling + this.ticksIssued + n > Number.MAX_SAFE_INTEGER) {
-      fail('EINVAL', `tickAllBy ${n}: a CPU's clock would pass 2^53 time units`);
+      fail('EINVAL', `tick by ${n}: a CPU's clock would pass 2^53 time units`);
     }
     this.ticksIssued += n;
   }

@@ -98,10 +98,11 @@ export class CpuState {
   readonly hotClass = new Int32Array(MAX_HOT);
   readonly hotRegister = new Int32Array(MAX_HOT);
   readonly hotBreakpoint: (Breakpoint | null)[] = new Array<Breakpoint | null>(MAX_HOT).fill(null);
-  // The timeline's copy of the flexible breakpoints eligible here, installed or not (rebuilt while
-  // recording when the eligible set changed, not at every rotation: a rotation only moves breakpoints
-  // in and out of registers, so the lookup asks whether a matching one is installed): an access
-  // touching one that is not installed is a missed access. The bounds
+  // A copy of the flexible breakpoints eligible here, installed or not (rebuilt when the eligible set
+  // changed, not at every rotation: a rotation only moves breakpoints in and out of registers, so the
+  // lookup asks whether a matching one is installed). While recording, an access touching one that is
+  // not installed is a missed access; and with time owed (Kernel.tickAllBy), an access touching none
+  // of them, nor an installed one, cannot be affected by the rotations owed. The bounds
   // reject most accesses in two comparisons; the rest look in a hash of 8-byte granules (2048
   // buckets chained through the node arrays), whose chains list the ranges covering each granule.
   // Ranges wider than COLD_WIDE bytes are not hashed but listed apart and always compared.

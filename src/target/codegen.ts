@@ -83,11 +83,15 @@ export interface CompiledFunction {
   ahead: Uint8Array;
   /** The instructions encoded for the run-ahead interpreter (quick.ts). */
   quick: QuickCode;
-  /** Runs them ahead: translated to JavaScript (translate.ts), or runQuick on `quick`; reads which may run ahead from the flags given. */
-  runAhead: AheadRunner;
-  /** The same with the stops written in, for when `ahead` is `flags` (no breakpoint here): a frame not quiet, and a quiet one. */
-  runLoud: AheadRunner;
-  runQuiet: AheadRunner;
+  /**
+   * Runners made on first use (machine.ts, runnerFor): translated to JavaScript (translate.ts), else
+   * runQuick on `quick`. `runAhead` reads which instructions may run ahead from the flags it is given
+   * (a function with a breakpoint); the other two have the stops written in, for a frame that is not
+   * quiet and for one that is.
+   */
+  runAhead: AheadRunner | null;
+  runLoud: AheadRunner | null;
+  runQuiet: AheadRunner | null;
   /** The frame bytes FLAG_STACK instructions touch, as offsets from fp: [stackLo, stackHi). */
   stackLo: number;
   stackHi: number;

@@ -15,7 +15,7 @@
 import { createKernel, HwbpError, type HitInfo, type Kernel, type Task } from '../hwbp';
 import { CodeGen, formatValue, type CompiledFunction, type ExecThread, type Frame, type Port } from './codegen';
 import { Executor, FLAG_FIRST, FLAG_MEMORY, FLAG_PRIVATE, FLAG_STACK } from './execute';
-import { encodeQuick, runQuick, type AheadState } from './quick';
+import { encodeQuick, runQuick, xorshift32, type AheadState } from './quick';
 import { translate, type AheadRunner } from './translate';
 import { disassemble, INSTRUCTION_SIZE } from './isa';
 import { lowerExpression, STACK_SLOTS, STACK_SPACING, TEXT_BASE, type LoweredProgram, type MachineConfig, type OtherUser } from './lower';
@@ -247,21 +247,21 @@ interface CpuRun {
 }
 
 const NO_QUICK = encodeQuick([], new Uint8Array(0));
-const NO_RUNNER: AheadRunner = () => {
-  throw new Error('internal: a function ran ahead before it was compiled');
-};
 
 /** Most slots a CPU runs ahead in one turn (keeps pause and the run budget responsive). */
 const RUN_AHEAD = 256;
 
 /** Does this memory access miss the cache (one in MISS_ONE_IN, from the CPU's own generator)? Allocates nothing. */
 function misses(cpu: CpuRun): boolean {
-  let x = cpu.missState;
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  cpu.missState = x;
-  return (x & MISS_MASK) === 0;
+  cpu.missState = xorshift32(cpu.missState);
+  return (cpu.missState & MISS_MASK) === 0;
+}
+
+/** A function's run-ahead code translated (with these stops written in, or none), else the interpreter on it. */
+function makeRunner(fn: CompiledFunction, mask: number | null): AheadRunner {
+  const quick = fn.quick;
+  return translate(quick, fn.lowered.instrs, fn.flags, mask)
+    ?? ((flags, ops, m, th, s, limit, missMask) => runQuick(quick, flags, ops, m, th, s, limit, missMask));
 }
 
 /** Count one more (or one fewer) interest in a key; the key goes when nobody is left. */
@@ -383,7 +383,7 @@ export class Machine implements Port {
     for (const f of [...program.functions.values(), ...program.threads.map((t) => t.fn)]) {
       const compiled: CompiledFunction = {
         lowered: f, code: [], flags: new Uint8Array(0), frameBytes: f.frameSize + FRAME_OVERHEAD,
-        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), runAhead: NO_RUNNER, runLoud: NO_RUNNER, runQuiet: NO_RUNNER, stackLo: 0, stackHi: 0,
+        quiet: [], quick: NO_QUICK, ahead: new Uint8Array(0), runAhead: null, runLoud: null, runQuiet: null, stackLo: 0, stackHi: 0,
       };
       this.functions.set(`${f.kind}:${f.name}`, compiled);
       for (const s of f.statements) this.statementsByAddr.set(s.codeAddr, s);
@@ -405,12 +405,6 @@ export class Machine implements Port {
       executor.compileFunction(compiled, forged);
       compiled.quick = encodeQuick(compiled.lowered.instrs, compiled.flags);
       compiled.ahead = compiled.flags;
-      const quick = compiled.quick;
-      compiled.runAhead = translate(quick, compiled.lowered.instrs, compiled.flags)
-        ?? ((flags, ops, mask, th, s, limit, missMask) => runQuick(quick, flags, ops, mask, th, s, limit, missMask));
-      // With no breakpoint in the function, the stops are known: one runner each for a frame that is quiet and one that is not.
-      compiled.runLoud = translate(quick, compiled.lowered.instrs, compiled.flags, FLAG_PRIVATE) ?? compiled.runAhead;
-      compiled.runQuiet = translate(quick, compiled.lowered.instrs, compiled.flags, FLAG_PRIVATE | FLAG_STACK) ?? compiled.runAhead;
       this.paramStores.set(compiled, compiled.lowered.params.map((p) => gen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
       if (compiled.lowered.kind === 'thread') {
         this.threadParamStores.set(compiled, compiled.lowered.params.map((p) => rawGen.store({ k: 'local', offset: p.offset, type: p.type, name: p.name })));
@@ -560,16 +554,16 @@ export class Machine implements Port {
    *
    * The machine runs as if in lockstep: in every cycle each CPU has one slot, taken in a turn order
    * drawn from the seed (cycle by cycle), and whatever one CPU does in its slot the CPUs after it in
-   * that cycle see. Only what others can see needs that order: memory accesses, the kernel, the
-   * scheduler, output. A private instruction (registers only: FLAG_PRIVATE) is invisible to every
-   * other CPU, so after a CPU's visible slot it runs the private instructions that follow at once,
-   * ahead of the others, and takes its next turn at the slot where lockstep would reach its next
-   * visible instruction. So the CPUs are kept in a heap ordered by their next slot instead of being
-   * visited every cycle. Accesses, misses, preemptions and the timeline come out exactly as in
-   * lockstep; what differs is only that at a stop another CPU may already stand a few register
-   * instructions further on (as a real CPU retires what it has in flight when interrupted).
-   * Breakpoints, steps and execute watchpoints check every instruction, so while any is set every
-   * instruction takes its own turn.
+   * that cycle see. Only what others can see needs that order: shared memory, the kernel, the
+   * scheduler, output. So after a CPU's visible instruction it runs the ones that follow and no other
+   * CPU can see (registers only, FLAG_PRIVATE; accesses to its own frame when no breakpoint covers
+   * it, FLAG_STACK) at once, ahead of the others, and takes its next turn at the slot where lockstep
+   * would reach its next visible instruction: the CPUs are kept in a heap ordered by their next slot
+   * instead of being visited every cycle. Accesses, misses, preemptions and the timeline come out
+   * exactly as in lockstep; only at a stop may another CPU already stand a few such instructions
+   * further on (as a real CPU retires what it has in flight when interrupted). A breakpoint's
+   * instruction takes its own turn; while a step or an execute watchpoint is set, every instruction
+   * does. docs/language.md, "How the simulator keeps up".
    */
   run(budget: number): StopEvent | null {
     if (this.finished !== null) return this.finished;
@@ -791,8 +785,8 @@ export class Machine implements Port {
       this.moveOn(cpu, t + 1);
       return this.finished;
     }
-    // mayRunAhead(), read afresh (a spawn may have opened an execute breakpoint for the new thread).
-    this.moveOn(cpu, cpu.current === th && !this.exact && this.stepping === null && !kernel.execWatchedAnywhere ? this.runAhead(cpu, th, t + 1) : t + 1);
+    // Asked afresh: a spawn may have opened an execute breakpoint for the new thread.
+    this.moveOn(cpu, cpu.current === th && this.mayRunAhead() ? this.runAhead(cpu, th, t + 1) : t + 1);
     return null;
   }
 
@@ -823,8 +817,7 @@ export class Machine implements Port {
     s.pc = f.pc;
     s.left = cpu.sliceLeft;
     s.missState = cpu.missState;
-    const runner = fn.ahead !== fn.flags ? fn.runAhead : quiet ? fn.runQuiet : fn.runLoud;
-    runner(fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
+    this.runnerFor(fn, quiet)(fn.ahead, quiet ? fn.quiet : fn.code, quiet ? FLAG_PRIVATE | FLAG_STACK : FLAG_PRIVATE, th, s, RUN_AHEAD, MISS_MASK);
     f.pc = s.pc;
     cpu.sliceLeft = s.left;
     cpu.missState = s.missState;
@@ -835,6 +828,17 @@ export class Machine implements Port {
     this.spent += s.slots;
     // The slice check belongs to the last instruction's slot; otherwise the next turn is the slot after it.
     return s.sliceCheck ? cycle + s.slots - 1 : cycle + s.slots;
+  }
+
+  /**
+   * The runner for this function now, made on first use (a function that never runs ahead, or never
+   * with a breakpoint, costs no translation): with a breakpoint in it, the one that reads the flags;
+   * else the one with the stops written in for a quiet frame or for one that is not.
+   */
+  private runnerFor(fn: CompiledFunction, quiet: boolean): AheadRunner {
+    if (fn.ahead !== fn.flags) return (fn.runAhead ??= makeRunner(fn, null));
+    if (quiet) return (fn.runQuiet ??= makeRunner(fn, FLAG_PRIVATE | FLAG_STACK));
+    return (fn.runLoud ??= makeRunner(fn, FLAG_PRIVATE));
   }
 
   /**

@@ -147,6 +147,14 @@ export function encodeQuick(instrs: readonly Instr[], flags: Uint8Array): QuickC
   return q;
 }
 
+/** The cache-miss generator's next state (xorshift32, never 0 from a state that is not 0). */
+export function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x;
+}
+
 /** In and out of runQuick: where the thread stands, and what the run used. */
 export interface AheadState {
   pc: number;
@@ -188,9 +196,7 @@ export function runQuick(q: QuickCode, flags: Uint8Array, ops: Op[], mask: numbe
     const fl = flags[pc];
     if ((fl & mask) === 0) break;
     if ((fl & FLAG_STACK) !== 0) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
+      x = xorshift32(x);
       if ((x & missMask) === 0) {
         slots++;
         continue;

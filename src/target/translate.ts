@@ -98,7 +98,7 @@ export function translate(q: QuickCode, instrs: readonly Instr[], flags: Uint8Ar
       emit(`if (slots >= limit || (flags[${k}] & mask) === 0) { pc = ${k}; break run; }`);
     }
     if (stack) {
-      emit('x ^= x << 13; x ^= x >>> 17; x ^= x << 5;');
+      emit('x ^= x << 13; x ^= x >>> 17; x ^= x << 5;'); // xorshift32 (quick.ts), written in
       emit(fixed
         ? `if ((x & missMask) === 0) { misses++; pc = ${k}; if (left0 - left + misses >= limit) break run; continue run; }`
         : `if ((x & missMask) === 0) { slots++; pc = ${k}; continue run; }`);
